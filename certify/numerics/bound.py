@@ -1,0 +1,339 @@
+"""``Bound``: an outward-rounded enclosure ``[lower, upper]`` of a real number.
+
+The endpoints are exact decimals (``decimal.Decimal``), obtained from an Arb ball by rounding
+its lower endpoint *down* and its upper endpoint *up*, so the decimal strings themselves are a
+valid enclosure: a certificate's JSON can be checked without trusting any binary format.
+
+Comparisons answer ``True``, ``False`` or ``None`` (undecided); Python's ordering operators are
+deliberately not defined, so that an undecided comparison can never silently read as ``False``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_CEILING, Context, Decimal, localcontext
+from fractions import Fraction
+from typing import Any, Union
+
+from flint import arb, ctx
+
+from certify.errors import Inconclusive, InvalidArgument
+
+#: what ``contains`` and the comparisons accept: exact numbers, floats (their exact binary
+#: value), decimal strings, mpmath ``mpf`` values and Arb balls.
+Comparable = Union[int, float, Fraction, Decimal, str, arb, Any]
+
+_LOG2_10 = math.log2(10)
+
+
+def digits_for_prec(prec: int) -> int:
+    """Significant decimal digits kept for a ball computed at ``prec`` bits (a few guard digits)."""
+    return max(17, math.ceil(prec / _LOG2_10) + 3)
+
+
+def _directed_decimal(x: arb, up: bool, digits: int) -> Decimal:
+    """Round the *exact* dyadic number ``x`` to ``digits`` significant decimals, down or up.
+
+    Works for any exponent (1e-10000 and far below): the decimal exponent comes from a ball
+    for log10|x|, and the scaled value is floored (or ceiled) from its enclosing ball, which
+    contains the exact scaled value, so the direction of rounding is certain.
+    """
+    if x.is_zero():
+        return Decimal(0)
+    man_f, exp_f = x.man_exp()
+    man, exp = int(man_f), int(exp_f)
+    if 0 <= exp <= 4096 or (exp < 0 and -exp <= 20000):
+        return directed_fraction(Fraction(man) * Fraction(2) ** exp, up, digits)
+    # huge exponent: use a ball for the scaled value at a precision that resolves its digits
+    mbits = man.bit_length()
+    with ctx.workprec(mbits + int(digits * _LOG2_10) + 64 + int(math.log2(abs(exp) + 2)) * 2):
+        ax = arb((man, exp))
+        log10 = ax.abs_lower().log() / arb(10).log()
+        k = int(log10.lower().floor().unique_fmpz())
+        shift = digits - 1 - k
+        scaled = ax * arb(10) ** shift
+        edge = scaled.upper().ceil() if up else scaled.lower().floor()
+        q = int(edge.unique_fmpz())
+    return Decimal(q).scaleb(-shift, _WIDE)
+
+
+def directed_fraction(q: Fraction, up: bool, digits: int) -> Decimal:
+    """Round the rational ``q`` to ``digits`` significant decimals, down (floor) or up (ceil)."""
+    if q == 0:
+        return Decimal(0)
+    num, den = q.numerator, q.denominator
+    k = _decimal_exponent_exact(abs(num), den)
+    shift = digits - 1 - k
+    if shift >= 0:
+        scaled_num, scaled_den = num * 10**shift, den
+    else:
+        scaled_num, scaled_den = num, den * 10 ** (-shift)
+    r = -((-scaled_num) // scaled_den) if up else scaled_num // scaled_den
+    return Decimal(r).scaleb(-shift, _WIDE)
+
+
+def _decimal_exponent_exact(num: int, den: int) -> int:
+    """floor(log10(num/den)) for positive integers, exactly."""
+    k = len(str(num)) - len(str(den))
+    # adjust so that 10**k <= num/den < 10**(k+1)
+    while _ge_pow10(num, den, k + 1):
+        k += 1
+    while not _ge_pow10(num, den, k):
+        k -= 1
+    return k
+
+
+def _ge_pow10(num: int, den: int, k: int) -> bool:
+    return num >= den * 10**k if k >= 0 else num * 10 ** (-k) >= den
+
+
+#: a decimal context with the widest exponent range, for exact scaling of endpoints
+_WIDE = Context(prec=100_000, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
+def to_fraction(x: Comparable) -> Fraction:
+    """An exact rational for ``x`` (finite values only); decimal strings are read exactly."""
+    if isinstance(x, bool):
+        raise InvalidArgument(f"value={x!r} is not a number.")
+    if isinstance(x, (int, Fraction)):
+        return Fraction(x)
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            raise InvalidArgument(f"value={x} must be finite.")
+        return Fraction(x)
+    if isinstance(x, Decimal):
+        if not x.is_finite():
+            raise InvalidArgument(f"value={x} must be finite.")
+        return Fraction(x)
+    if isinstance(x, str):
+        return to_fraction(Decimal(x))
+    if isinstance(x, arb):
+        if not x.is_exact() or not x.is_finite():
+            raise InvalidArgument(f"value={x} must be an exact, finite arb.")
+        man, exp = x.man_exp()
+        return Fraction(int(man)) * (Fraction(2) ** int(exp))
+    if hasattr(x, "man_exp"):  # mpmath.mpf
+        man, exp = x.man_exp
+        if man is None or (man == 0 and exp != 0):
+            raise InvalidArgument(f"value={x} must be finite.")
+        return Fraction(int(man)) * (Fraction(2) ** int(exp))
+    raise InvalidArgument(f"value={x!r} is not a number.")
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A certified enclosure ``lower <= true value <= upper``.
+
+    ``prec`` is the working precision (bits) that produced it; 0 marks an exact input.
+    ``upper`` may be ``Decimal('Infinity')`` only where the truth can be infinite (an eps
+    that no finite value achieves); ``lower`` may be ``-Infinity`` symmetrically. NaN never.
+    """
+
+    lower: Decimal
+    upper: Decimal
+    prec: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.lower, Decimal) or not isinstance(self.upper, Decimal):
+            raise TypeError("Bound endpoints must be Decimal")
+        if self.lower.is_nan() or self.upper.is_nan():
+            raise InvalidArgument("Bound endpoints must not be NaN.")
+        if self.lower > self.upper:
+            raise InvalidArgument(f"lower={self.lower} must not exceed upper={self.upper}.")
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def from_arb(cls, x: arb, prec: int | None = None, digits: int | None = None) -> Bound:
+        """Outward-round a finite Arb ball. A non-finite ball raises :class:`Inconclusive`."""
+        if not isinstance(x, arb):
+            raise TypeError("from_arb expects an arb")
+        if x.is_nan() or not x.is_finite():
+            raise Inconclusive(f"the enclosure is not finite ({x})")
+        p = ctx.prec if prec is None else prec
+        n = digits_for_prec(p) if digits is None else digits
+        return cls(_directed_decimal(x.lower(), False, n), _directed_decimal(x.upper(), True, n), p)
+
+    @classmethod
+    def exact(cls, value: Comparable) -> Bound:
+        """The degenerate enclosure of an exact number (non-terminating rationals are rounded
+        outward to 60 significant digits)."""
+        q = to_fraction(value)
+        dec = _fraction_to_decimal(q)
+        if dec is not None:
+            return cls(dec, dec, 0)
+        with ctx.workprec(256):
+            return cls.from_arb(arb(q.numerator) / q.denominator, 256, 60)
+
+    @classmethod
+    def from_fractions(cls, lower: Fraction, upper: Fraction, prec: int = 0,
+                       digits: int | None = None) -> Bound:
+        """Outward-round an exact rational interval."""
+        n = digits_for_prec(prec) if digits is None else digits
+        return cls(directed_fraction(lower, False, n), directed_fraction(upper, True, n), prec)
+
+    @classmethod
+    def from_strings(cls, lower: str, upper: str, prec: int = 0) -> Bound:
+        """Read back the JSON form ``{"lower": ..., "upper": ...}`` exactly."""
+        return cls(Decimal(lower), Decimal(upper), prec)
+
+    @classmethod
+    def hull(cls, *bounds: Bound) -> Bound:
+        """The smallest Bound containing all the given ones."""
+        if not bounds:
+            raise InvalidArgument("bounds=() must not be empty.")
+        return cls(min(b.lower for b in bounds), max(b.upper for b in bounds),
+                   max(b.prec for b in bounds))
+
+    # -- conversion ---------------------------------------------------------------------
+    def to_arb(self) -> arb:
+        """An Arb ball containing ``[lower, upper]`` (at the current precision, outward)."""
+        if not (self.lower.is_finite() and self.upper.is_finite()):
+            raise InvalidArgument(f"Bound [{self.lower}, {self.upper}] is not finite.")
+        lo, hi = arb(str(self.lower)), arb(str(self.upper))
+        return lo.union(hi)
+
+    def to_json(self) -> dict[str, str]:
+        return {"lower": _dec_str(self.lower), "upper": _dec_str(self.upper)}
+
+    @property
+    def mid(self) -> float:
+        """A float near the middle, for display and plotting only (never certified)."""
+        if self.lower.is_infinite() or self.upper.is_infinite():
+            return float(self.lower if self.upper.is_infinite() else self.upper)
+        with localcontext(_WIDE):
+            return float((self.lower + self.upper) / 2)
+
+    # -- size ---------------------------------------------------------------------------
+    @property
+    def width(self) -> Decimal:
+        """``upper - lower``, rounded up (so it is itself a valid upper bound on the width)."""
+        with localcontext(_WIDE) as c:
+            c.prec = 50
+            c.rounding = ROUND_CEILING
+            return self.upper - self.lower
+
+    @property
+    def rel_width(self) -> float:
+        """``width / min(|lower|, |upper|)``: inf when the interval touches or contains 0."""
+        if self.lower <= 0 <= self.upper:
+            return 0.0 if self.lower == self.upper else math.inf
+        small = min(self.lower.copy_abs(), self.upper.copy_abs())
+        with localcontext(_WIDE) as c:
+            c.prec = 50
+            c.rounding = ROUND_CEILING
+            ratio = self.width / small
+        return float(ratio) if ratio.is_finite() else math.inf
+
+    def meets(self, *, rel: float | None = None, absolute: float | None = None) -> bool:
+        """True when the width satisfies either requested target (an omitted one never does)."""
+        ok = False
+        if absolute is not None:
+            ok = ok or self.width <= Decimal(absolute)
+        if rel is not None:
+            ok = ok or self.rel_width <= rel
+        return ok
+
+    # -- comparisons (True / False / None) ------------------------------------------------
+    def contains(self, x: Comparable) -> bool:
+        """Whether the exact number ``x`` lies in ``[lower, upper]``; Arb balls must lie inside."""
+        if isinstance(x, arb) and not x.is_exact():
+            return self.contains(x.lower()) and self.contains(x.upper())
+        if isinstance(x, Bound):
+            return self.lower <= x.lower and x.upper <= self.upper
+        q = to_fraction(x)
+        return self.lower <= q <= self.upper
+
+    def lt(self, x: Comparable | Bound) -> bool | None:
+        """Is every point of self < x? (None when undecided)."""
+        lo, hi = _as_interval(x)
+        if self.upper < lo:
+            return True
+        if self.lower >= hi:
+            return False
+        return None
+
+    def gt(self, x: Comparable | Bound) -> bool | None:
+        lo, hi = _as_interval(x)
+        if self.lower > hi:
+            return True
+        if self.upper <= lo:
+            return False
+        return None
+
+    def le(self, x: Comparable | Bound) -> bool | None:
+        lo, hi = _as_interval(x)
+        if self.upper <= lo:
+            return True
+        if self.lower > hi:
+            return False
+        return None
+
+    def ge(self, x: Comparable | Bound) -> bool | None:
+        lo, hi = _as_interval(x)
+        if self.lower >= hi:
+            return True
+        if self.upper < lo:
+            return False
+        return None
+
+    def overlaps(self, other: Bound) -> bool:
+        return not (self.upper < other.lower or other.upper < self.lower)
+
+    def __lt__(self, other: object) -> bool:  # pragma: no cover - guard
+        raise TypeError("Bound comparisons can be undecided: use .lt/.gt/.le/.ge")
+
+    __gt__ = __le__ = __ge__ = __lt__
+
+    def __str__(self) -> str:
+        return f"[{_dec_str(self.lower)}, {_dec_str(self.upper)}]"
+
+
+def _as_interval(x: Comparable | Bound) -> tuple[Decimal | Fraction, Decimal | Fraction]:
+    if isinstance(x, Bound):
+        return x.lower, x.upper
+    if isinstance(x, arb) and not x.is_exact():
+        return to_fraction(x.lower()), to_fraction(x.upper())
+    q = to_fraction(x)
+    return q, q
+
+
+def _fraction_to_decimal(q: Fraction) -> Decimal | None:
+    """The exact decimal of a terminating rational, else None."""
+    den = q.denominator
+    twos = fives = 0
+    while den % 2 == 0:
+        den //= 2
+        twos += 1
+    while den % 5 == 0:
+        den //= 5
+        fives += 1
+    if den != 1:
+        return None
+    k = max(twos, fives)
+    return Decimal(q.numerator * 10**k // q.denominator).scaleb(-k, _WIDE)
+
+
+def _dec_str(d: Decimal) -> str:
+    """Canonical decimal text: plain notation for moderate exponents, scientific otherwise."""
+    if not d.is_finite():
+        return "Infinity" if d > 0 else "-Infinity"
+    if d == 0:
+        return "0"
+    sign, digits, exp = d.normalize(_WIDE).as_tuple()
+    assert isinstance(exp, int)
+    text = "".join(map(str, digits))
+    adjusted = exp + len(text) - 1
+    neg = "-" if sign else ""
+    if -7 <= adjusted <= 20:
+        if exp >= 0:
+            return neg + text + "0" * exp
+        point = len(text) + exp
+        if point > 0:
+            return neg + text[:point] + "." + text[point:]
+        return neg + "0." + "0" * (-point) + text
+    mant = text[0] + ("." + text[1:] if len(text) > 1 else "")
+    return f"{neg}{mant}e{adjusted}"
+
+
+__all__ = ["Bound", "digits_for_prec", "directed_fraction", "to_fraction"]
