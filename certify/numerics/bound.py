@@ -32,6 +32,18 @@ def digits_for_prec(prec: int) -> int:
     return max(17, math.ceil(prec / _LOG2_10) + 3)
 
 
+def _digits_for_ball(x: arb, prec: int) -> int:
+    """Digits that keep the decimal rounding well below the ball's own radius (about 1e-4 of it),
+    capped by the working precision: no hundred-digit strings for a 1e-10-wide answer."""
+    n = digits_for_prec(prec)
+    if x.is_exact():
+        return n
+    acc = x.rel_accuracy_bits()
+    if acc <= 0:
+        return 17
+    return min(n, max(17, math.ceil(acc / _LOG2_10) + 5))
+
+
 def _directed_decimal(x: arb, up: bool, digits: int) -> Decimal:
     """Round the *exact* dyadic number ``x`` to ``digits`` significant decimals, down or up.
 
@@ -151,7 +163,7 @@ class Bound:
         if x.is_nan() or not x.is_finite():
             raise Inconclusive(f"the enclosure is not finite ({x})")
         p = ctx.prec if prec is None else prec
-        n = digits_for_prec(p) if digits is None else digits
+        n = _digits_for_ball(x, p) if digits is None else digits
         return cls(_directed_decimal(x.lower(), False, n), _directed_decimal(x.upper(), True, n), p)
 
     @classmethod
@@ -169,7 +181,13 @@ class Bound:
     def from_fractions(cls, lower: Fraction, upper: Fraction, prec: int = 0,
                        digits: int | None = None) -> Bound:
         """Outward-round an exact rational interval."""
-        n = digits_for_prec(prec) if digits is None else digits
+        if digits is None:
+            n = digits_for_prec(prec)
+            if lower != upper and (lower > 0 or upper < 0):
+                rel = (upper - lower) / min(abs(lower), abs(upper))
+                n = min(n, max(17, _decimal_exponent_exact(rel.denominator, rel.numerator) + 5))
+        else:
+            n = digits
         return cls(directed_fraction(lower, False, n), directed_fraction(upper, True, n), prec)
 
     @classmethod
@@ -277,6 +295,16 @@ class Bound:
             return False
         return None
 
+    def within(self, lo: Comparable, hi: Comparable) -> Bound:
+        """Intersect with a range ``[lo, hi]`` that is *proven* to contain the truth (e.g. a
+        probability lies in [0, 1]). Both sets contain the true value, so the intersection does
+        too; an empty intersection means a bug and raises."""
+        lo_d, hi_d = _exact_decimal(lo), _exact_decimal(hi)
+        new_lo, new_hi = max(self.lower, lo_d), min(self.upper, hi_d)
+        if new_lo > new_hi:
+            raise InvalidArgument(f"Bound {self} is disjoint from the proven range [{lo}, {hi}].")
+        return Bound(new_lo, new_hi, self.prec)
+
     def overlaps(self, other: Bound) -> bool:
         return not (self.upper < other.lower or other.upper < self.lower)
 
@@ -296,6 +324,13 @@ def _as_interval(x: Comparable | Bound) -> tuple[Decimal | Fraction, Decimal | F
         return to_fraction(x.lower()), to_fraction(x.upper())
     q = to_fraction(x)
     return q, q
+
+
+def _exact_decimal(x: Comparable) -> Decimal:
+    dec = _fraction_to_decimal(to_fraction(x))
+    if dec is None:
+        raise InvalidArgument(f"value={x} must be a terminating decimal here.")
+    return dec
 
 
 def _fraction_to_decimal(q: Fraction) -> Decimal | None:

@@ -69,11 +69,14 @@ def escalate(
     what: str = "value",
     start_prec: int = DEFAULT_START_PREC,
     max_prec: int = DEFAULT_MAX_PREC,
+    within: tuple[object, object] | None = None,
 ) -> Bound:
     """Evaluate ``compute(prec)`` (under ``ctx.workprec(prec)``) at rising precision.
 
     ``compute`` must return an Arb ball that contains the true value at any precision.
     A non-finite ball (NaN, an infinite radius) counts as "not yet" and escalates too.
+    ``within`` is a range proven to contain the value (a probability's [0, 1]); each enclosure
+    is intersected with it (:meth:`Bound.within`).
     Raises :class:`Inconclusive` when ``max_prec`` is reached without meeting ``target``.
     """
     goal = target or Target()
@@ -88,6 +91,8 @@ def escalate(
             last_problem = f"the enclosure at {prec} bits was not finite"
             continue
         bound = Bound.from_arb(value, prec)
+        if within is not None:
+            bound = bound.within(*within)
         if best is None or bound.width < best.width:
             best = bound
         if goal.met_by(bound):

@@ -185,13 +185,23 @@ def _round_dyadic(x: Fraction, bits: int = 60) -> Fraction:
     return Fraction(round(x / scale)) * scale
 
 
+def _bits_to_resolve(a: Fraction, b: Fraction) -> int:
+    """Significant bits that resolve points of [a, b] to 1/2^20 of its width."""
+    scale = max(abs(a), abs(b))
+    if scale == 0:
+        return 80
+    ratio = scale / (b - a)
+    return max(80, ratio.numerator.bit_length() - ratio.denominator.bit_length() + 22)
+
+
 def _candidate(a: Fraction, b: Fraction, fa: Fraction, fb: Fraction, bisect: bool) -> Fraction:
     """Regula falsi point, kept away from the ends; the bisection point when asked or degenerate."""
-    mid = _round_dyadic((a + b) / 2, 80)
+    bits = _bits_to_resolve(a, b)
+    mid = _round_dyadic((a + b) / 2, bits)
     if bisect or fa == fb:
         return mid if a < mid < b else (a + b) / 2
     x = b - fb * (b - a) / (fb - fa)
     margin = (b - a) / 64
     x = min(max(x, a + margin), b - margin)
-    x = _round_dyadic(x, 80)
+    x = _round_dyadic(x, bits)
     return x if a < x < b else (a + b) / 2

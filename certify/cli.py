@@ -1,0 +1,233 @@
+"""The ``certify`` command line (DESIGN.md, "CLI contract").
+
+Exit codes: 0 definite (a refuted claim is a successful certification), 1 a check failed
+(tampered or mismatching certificate, unsound accountant), 2 usage or bad input (one readable
+line, no traceback), 3 something stayed inconclusive.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from certify.errors import CertifyError, Inconclusive, InvalidArgument
+from certify.mechanisms.base import build_mechanism, mechanism_names
+from certify.numerics.bound import Bound
+from certify.numerics.precision import Target
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INCONCLUSIVE = 0, 1, 2, 3
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Certified numerics for differential-privacy claims.",
+)
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def parse_assignments(items: Sequence[str]) -> dict[str, str]:
+    """``["sigma=1.0", "epsilon=2"]`` -> ``{"sigma": "1.0", "epsilon": "2"}``; values stay text
+    (exact decimals are read from the string itself, never through a float)."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise InvalidArgument(f"parameter={item!r} must be written name=value.")
+        if name in out:
+            raise InvalidArgument(f"{name}={value} is given twice.")
+        out[name] = value
+    return out
+
+
+def _target(rel_width: float | None, abs_width: float | None) -> Target | None:
+    if rel_width is None and abs_width is None:
+        return None
+    for flag, value in (("--rel-width", rel_width), ("--abs-width", abs_width)):
+        if value is not None and not value > 0:
+            raise InvalidArgument(f"{flag}={value} must be positive.")
+    return Target(rel=rel_width, absolute=abs_width)
+
+
+@app.command()
+def profile(
+    name: Annotated[str, typer.Argument(help="mechanism, e.g. gaussian")],
+    assignments: Annotated[
+        list[str] | None,
+        typer.Argument(help="name=value parameters, and exactly one of epsilon=E or delta=D"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    rel_width: Annotated[
+        float | None, typer.Option("--rel-width", help="requested relative width")
+    ] = None,
+    abs_width: Annotated[
+        float | None, typer.Option("--abs-width", help="requested absolute width")
+    ] = None,
+) -> None:
+    """Certified privacy profile: delta(epsilon) or epsilon(delta) of a mechanism."""
+    params = parse_assignments(assignments or [])
+    has_eps, has_delta = "epsilon" in params, "delta" in params
+    if has_eps == has_delta:
+        raise InvalidArgument(
+            "give exactly one of epsilon=E or delta=D "
+            f"(got {'both' if has_eps else 'neither'})."
+        )
+    target = _target(rel_width, abs_width)
+    given = "epsilon" if has_eps else "delta"
+    given_text = params.pop(given)
+    mech = build_mechanism(name, params)
+    if has_eps:
+        eps_bound = _exact_bound("epsilon", given_text)
+        delta_bound = mech.delta(given_text, target)
+    else:
+        delta_bound = _exact_bound("delta", given_text)
+        eps_bound = mech.epsilon(given_text, target)
+    result = {
+        "mechanism": name,
+        "params": mech.params(),
+        "epsilon": eps_bound.to_json(),
+        "delta": delta_bound.to_json(),
+        "prec": max(eps_bound.prec, delta_bound.prec),
+        "certified": True,
+    }
+    if as_json:
+        typer.echo(json.dumps(result, sort_keys=True))
+        return
+    table = Table(title=f"{name} " + " ".join(f"{k}={v}" for k, v in mech.params().items()))
+    table.add_column("quantity")
+    table.add_column("lower", justify="right")
+    table.add_column("upper", justify="right")
+    for key in ("epsilon", "delta"):
+        b = result[key]
+        assert isinstance(b, dict)
+        table.add_row(key, b["lower"], b["upper"])
+    console.print(table)
+
+
+def _exact_bound(name: str, text: str) -> Bound:
+    from certify._validate import to_exact
+
+    return Bound.exact(to_exact(name, text))
+
+
+@app.command()
+def mechanisms() -> None:
+    """List the mechanisms that ``certify profile`` knows."""
+    for n in mechanism_names():
+        typer.echo(n)
+
+
+@app.command()
+def run(
+    claims: Annotated[
+        str | None, typer.Option("--claims", help="glob(s) of claim IDs, comma-separated")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="report folder")] = Path("reports"),
+) -> None:
+    """Certify the registered claims and write certificates and reports."""
+    from certify.claims.registry import select
+    from certify.claims.runner import certify_claim
+    from certify.report import write_reports
+
+    chosen = select(claims)
+    certificates = []
+    figures = {}
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=err_console, transient=False,
+    ) as progress:
+        task = progress.add_task("certifying", total=len(chosen))
+        for claim in chosen:
+            progress.update(task, description=f"certifying {claim.id}")
+            cert = certify_claim(claim)
+            certificates.append(cert)
+            if claim.figure is not None and cert.verdict.status != "inconclusive":
+                figures[claim.id] = _figure_writer(claim, cert)
+            progress.advance(task)
+    write_reports(certificates, out, figures)
+    table = Table(title=f"certify run -> {out}")
+    for col in ("claim", "verdict", "summary"):
+        table.add_column(col)
+    for cert in certificates:
+        colour = {"confirmed": "green", "refuted": "yellow", "inconclusive": "red"}
+        status = cert.verdict.status
+        table.add_row(cert.claim.id, f"[{colour[status]}]{status}[/]", cert.verdict.summary)
+    console.print(table)
+    if any(c.verdict.status == "inconclusive" for c in certificates):
+        raise typer.Exit(EXIT_INCONCLUSIVE)
+
+
+def _figure_writer(claim, cert):  # type: ignore[no-untyped-def]
+    from certify.claims.model import Outcome
+
+    outcome = Outcome(evidence=cert.evidence, verdict=cert.verdict)
+
+    def draw(path: str) -> None:
+        claim.figure(outcome, path)
+
+    return draw
+
+
+@app.command()
+def verify(
+    files: Annotated[list[Path], typer.Argument(help="certificate JSON files")],
+    recompute: Annotated[
+        bool, typer.Option("--recompute", help="re-run the evidence and compare")
+    ] = False,
+) -> None:
+    """Re-check certificates: the hash (tampering) and, with --recompute, the evidence."""
+    from certify.report import verify_file
+
+    results = [verify_file(f, recompute=recompute) for f in files]
+    table = Table(title="certify verify" + (" --recompute" if recompute else ""))
+    for col in ("file", "claim", "result", "problems"):
+        table.add_column(col)
+    for r in results:
+        table.add_row(str(r.path), r.claim_id or "?", "[green]ok[/]" if r.ok else "[red]FAILED[/]",
+                      "; ".join(r.problems))
+    console.print(table)
+    if not all(r.ok for r in results):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: maps errors to exit codes with one readable line and no traceback.
+
+    Usage errors (unknown option, missing argument) are reported by typer itself with exit 2.
+    """
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name="certify")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
+    except InvalidArgument as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        return EXIT_USAGE
+    except Inconclusive as exc:
+        err_console.print(f"inconclusive: {exc.reason}", markup=False, highlight=False)
+        if exc.best is not None:
+            err_console.print(f"best enclosure reached: {exc.best}", markup=False)
+        return EXIT_INCONCLUSIVE
+    except CertifyError as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()
