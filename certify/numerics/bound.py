@@ -16,7 +16,7 @@ from decimal import MAX_EMAX, MIN_EMIN, ROUND_CEILING, Context, Decimal, localco
 from fractions import Fraction
 from typing import Any, Union
 
-from flint import arb, ctx
+from flint import arb, ctx, fmpq
 
 from certify.errors import Inconclusive, InvalidArgument
 
@@ -25,6 +25,7 @@ from certify.errors import Inconclusive, InvalidArgument
 Comparable = Union[int, float, Fraction, Decimal, str, arb, Any]
 
 _LOG2_10 = math.log2(10)
+_LOG10_2 = math.log10(2)
 
 
 def digits_for_prec(prec: int) -> int:
@@ -87,7 +88,7 @@ def directed_fraction(q: Fraction, up: bool, digits: int) -> Decimal:
 
 def _decimal_exponent_exact(num: int, den: int) -> int:
     """floor(log10(num/den)) for positive integers, exactly."""
-    k = len(str(num)) - len(str(den))
+    k = int((num.bit_length() - den.bit_length()) * 0.30102999566398120)  # +-1; no str(): huge ints
     # adjust so that 10**k <= num/den < 10**(k+1)
     while _ge_pow10(num, den, k + 1):
         k += 1
@@ -120,16 +121,19 @@ def to_fraction(x: Comparable) -> Fraction:
         return Fraction(x)
     if isinstance(x, str):
         return to_fraction(Decimal(x))
+    if isinstance(x, Decimal) and abs(x.adjusted()) > _EXACT_ORDERS:
+        raise InvalidArgument(f"value={x} is too large or small for an exact rational.")
     if isinstance(x, arb):
         if not x.is_exact() or not x.is_finite():
             raise InvalidArgument(f"value={x} must be an exact, finite arb.")
         man, exp = x.man_exp()
         return Fraction(int(man)) * (Fraction(2) ** int(exp))
     if hasattr(x, "man_exp"):  # mpmath.mpf
-        man, exp = x.man_exp
+        man, exp = x.man_exp  # mpmath drops the sign here: it is _mpf_[0]
         if man is None or (man == 0 and exp != 0):
             raise InvalidArgument(f"value={x} must be finite.")
-        return Fraction(int(man)) * (Fraction(2) ** int(exp))
+        sign = -1 if getattr(x, "_mpf_", (0,))[0] else 1
+        return sign * Fraction(int(man)) * (Fraction(2) ** int(exp))
     raise InvalidArgument(f"value={x!r} is not a number.")
 
 
@@ -164,7 +168,10 @@ class Bound:
             raise Inconclusive(f"the enclosure is not finite ({x})")
         p = ctx.prec if prec is None else prec
         n = _digits_for_ball(x, p) if digits is None else digits
-        return cls(_directed_decimal(x.lower(), False, n), _directed_decimal(x.upper(), True, n), p)
+        # arb.lower()/upper() round outward at the ambient precision: give them enough bits
+        with ctx.workprec(max(ctx.prec, p) + 64):
+            lo, hi = x.lower(), x.upper()
+        return cls(_directed_decimal(lo, False, n), _directed_decimal(hi, True, n), p)
 
     @classmethod
     def exact(cls, value: Comparable) -> Bound:
@@ -259,39 +266,38 @@ class Bound:
             return self.contains(x.lower()) and self.contains(x.upper())
         if isinstance(x, Bound):
             return self.lower <= x.lower and x.upper <= self.upper
-        q = to_fraction(x)
-        return self.lower <= q <= self.upper
+        return compare(self.lower, x) <= 0 <= compare(self.upper, x)
 
     def lt(self, x: Comparable | Bound) -> bool | None:
         """Is every point of self < x? (None when undecided)."""
         lo, hi = _as_interval(x)
-        if self.upper < lo:
+        if compare(self.upper, lo) < 0:
             return True
-        if self.lower >= hi:
+        if compare(self.lower, hi) >= 0:
             return False
         return None
 
     def gt(self, x: Comparable | Bound) -> bool | None:
         lo, hi = _as_interval(x)
-        if self.lower > hi:
+        if compare(self.lower, hi) > 0:
             return True
-        if self.upper <= lo:
+        if compare(self.upper, lo) <= 0:
             return False
         return None
 
     def le(self, x: Comparable | Bound) -> bool | None:
         lo, hi = _as_interval(x)
-        if self.upper <= lo:
+        if compare(self.upper, lo) <= 0:
             return True
-        if self.lower > hi:
+        if compare(self.lower, hi) > 0:
             return False
         return None
 
     def ge(self, x: Comparable | Bound) -> bool | None:
         lo, hi = _as_interval(x)
-        if self.lower >= hi:
+        if compare(self.lower, hi) >= 0:
             return True
-        if self.upper < lo:
+        if compare(self.upper, lo) < 0:
             return False
         return None
 
@@ -317,13 +323,97 @@ class Bound:
         return f"[{_dec_str(self.lower)}, {_dec_str(self.upper)}]"
 
 
-def _as_interval(x: Comparable | Bound) -> tuple[Decimal | Fraction, Decimal | Fraction]:
+def _as_interval(x: Comparable | Bound) -> tuple[Comparable, Comparable]:
     if isinstance(x, Bound):
         return x.lower, x.upper
     if isinstance(x, arb) and not x.is_exact():
-        return to_fraction(x.lower()), to_fraction(x.upper())
+        return x.lower(), x.upper()
+    return x, x
+
+
+#: beyond this many decimal orders of magnitude, exact rational comparison would build
+#: astronomically large integers (1e-217147240750 has a 7e11-bit denominator)
+_EXACT_ORDERS = 20_000
+
+
+def _orders(x: Comparable) -> int | None:
+    """A rough decimal order of magnitude of a number (None for zero/infinite)."""
+    if isinstance(x, Decimal):
+        return None if (x.is_zero() or not x.is_finite()) else x.adjusted()
+    if isinstance(x, arb):
+        if x.is_zero() or not x.is_finite():
+            return None
+        man, exp = x.man_exp()
+        return int((int(exp) + int(man).bit_length()) * _LOG10_2)
+    if hasattr(x, "man_exp") and not isinstance(x, (int, float, Fraction)):
+        man, exp = x.man_exp  # mpmath.mpf
+        if not man:
+            return None
+        return int((int(exp) + int(man).bit_length()) * _LOG10_2)
+    return 0  # int, float, Fraction, str: moderate by construction here
+
+
+def _sign_of(x: Comparable) -> int:
+    if isinstance(x, Decimal):
+        return 0 if x.is_zero() else (1 if x > 0 else -1)
+    q = x if isinstance(x, arb) else None
+    if q is not None:
+        return 0 if q.is_zero() else (1 if q > 0 else -1)
+    if hasattr(x, "man_exp") and not isinstance(x, (int, float, Fraction)):
+        man, _ = x.man_exp
+        return 0 if not man else (1 if man > 0 else -1)
+    f = to_fraction(x)
+    return 0 if f == 0 else (1 if f > 0 else -1)
+
+
+def _ball_of(x: Comparable) -> arb:
+    """A ball containing x at the ambient precision (exact for dyadic numbers)."""
+    if isinstance(x, Decimal):
+        return arb(_dec_str(x))
+    if isinstance(x, arb):
+        return x
+    if hasattr(x, "man_exp") and not isinstance(x, (int, float, Fraction)):
+        man, exp = x.man_exp
+        return arb((int(man), int(exp)))
     q = to_fraction(x)
-    return q, q
+    return arb(fmpq(q.numerator, q.denominator))
+
+
+def compare(x: Comparable, y: Comparable) -> int:
+    """Exact three-way comparison of two finite (or infinite Decimal) numbers: -1, 0 or 1.
+
+    Uses exact rationals when both are of moderate magnitude, and otherwise Arb balls at
+    rising precision (two distinct numbers are always separated at some precision). Raises
+    :class:`Inconclusive` in the practically impossible case that 2^16 bits do not separate them.
+    """
+    for a, b, s in ((x, y, 1), (y, x, -1)):
+        if isinstance(a, Decimal) and a.is_infinite():
+            if isinstance(b, Decimal) and b.is_infinite() and (a > 0) == (b > 0):
+                return 0
+            return s if a > 0 else -s
+    sx, sy = _sign_of(x), _sign_of(y)
+    if sx != sy:
+        return 1 if sx > sy else -1
+    if sx == 0:
+        return 0
+    ox, oy = _orders(x), _orders(y)
+    assert ox is not None and oy is not None
+    if abs(ox - oy) > 2:
+        bigger = 1 if ox > oy else -1
+        return bigger * sx
+    if abs(ox) < _EXACT_ORDERS and abs(oy) < _EXACT_ORDERS:
+        fx, fy = to_fraction(x), to_fraction(y)
+        return (fx > fy) - (fx < fy)
+    for prec in (128, 512, 2048, 8192, 65536):
+        with ctx.workprec(prec):
+            bx, by = _ball_of(x), _ball_of(y)
+            if bx < by:
+                return -1
+            if bx > by:
+                return 1
+            if bx.is_exact() and by.is_exact() and bx == by:
+                return 0
+    raise Inconclusive(f"could not compare {x} and {y}")
 
 
 def _exact_decimal(x: Comparable) -> Decimal:
@@ -371,4 +461,4 @@ def _dec_str(d: Decimal) -> str:
     return f"{neg}{mant}e{adjusted}"
 
 
-__all__ = ["Bound", "digits_for_prec", "directed_fraction", "to_fraction"]
+__all__ = ["Bound", "compare", "digits_for_prec", "directed_fraction", "to_fraction"]

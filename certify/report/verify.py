@@ -2,7 +2,8 @@
 
 Checks, in order (``certify verify FILE [--recompute]``):
 
-1. the file exists and is JSON (NaN and Infinity literals refused);
+1. the file exists, is JSON (NaN and Infinity literals refused) and declares the certificate
+   ``format`` (other JSON, such as a reports folder's ``index.json``, stops here);
 2. it validates against the schema (:mod:`certify.report.schema`; skipped with a note when
    ``jsonschema`` is not installed) and reads back as a :class:`Certificate`;
 3. the stored ``sha256`` equals the sha256 of the canonical JSON of its hashed part
@@ -33,6 +34,7 @@ from certify.claims.model import Certificate, Value
 from certify.errors import InvalidArgument
 from certify.numerics.bound import Bound
 from certify.report.certificate import (
+    FORMAT,
     certificate_from_json,
     certificate_sha256,
     check_hash,
@@ -81,6 +83,11 @@ def verify_file(path: str | os.PathLike[str], recompute: bool = False) -> Verify
         return done(None)
 
     claim_id = _claim_id(data)
+    fmt = data.get("format") if isinstance(data, dict) else None
+    if fmt != FORMAT:
+        problems.append(f"{name}: not a certify-dp certificate (format={fmt!r}, "
+                        f"expected {FORMAT!r})")
+        return done(claim_id)
     if have_jsonschema():
         problems.extend(schema_problems(data))
     else:
