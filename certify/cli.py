@@ -21,7 +21,8 @@ from rich.table import Table
 from certify.errors import CertifyError, Inconclusive, InvalidArgument
 from certify.mechanisms.base import build_mechanism, mechanism_names
 from certify.numerics.bound import Bound
-from certify.numerics.precision import Target
+from certify._validate import to_exact
+from certify.numerics.precision import DEFAULT_MAX_PREC, Target
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INCONCLUSIVE = 0, 1, 2, 3
 
@@ -50,13 +51,24 @@ def parse_assignments(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _target(rel_width: float | None, abs_width: float | None) -> Target | None:
-    if rel_width is None and abs_width is None:
+def _target(rel_width: str | None, abs_width: str | None, max_prec: int | None) -> Target | None:
+    if rel_width is None and abs_width is None and max_prec is None:
         return None
-    for flag, value in (("--rel-width", rel_width), ("--abs-width", abs_width)):
-        if value is not None and not value > 0:
-            raise InvalidArgument(f"{flag}={value} must be positive.")
-    return Target(rel=rel_width, absolute=abs_width)
+    widths: dict[str, float | None] = {}
+    for flag, text in (("--rel-width", rel_width), ("--abs-width", abs_width)):
+        if text is None:
+            widths[flag] = None
+            continue
+        value = float(to_exact(flag, text))
+        if not value > 0:
+            raise InvalidArgument(f"{flag}={text} must be positive (and above 1e-308).")
+        widths[flag] = value
+    if max_prec is not None and max_prec < 64:
+        raise InvalidArgument(f"--max-prec={max_prec} must be at least 64.")
+    rel, absolute = widths["--rel-width"], widths["--abs-width"]
+    if rel is None and absolute is None:
+        rel = 1e-10
+    return Target(rel=rel, absolute=absolute, max_prec=max_prec or DEFAULT_MAX_PREC)
 
 
 @app.command()
@@ -68,10 +80,13 @@ def profile(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     rel_width: Annotated[
-        float | None, typer.Option("--rel-width", help="requested relative width")
+        str | None, typer.Option("--rel-width", help="requested relative width (default 1e-10)")
     ] = None,
     abs_width: Annotated[
-        float | None, typer.Option("--abs-width", help="requested absolute width")
+        str | None, typer.Option("--abs-width", help="requested absolute width")
+    ] = None,
+    max_prec: Annotated[
+        int | None, typer.Option("--max-prec", help="precision budget in bits (default 8192)")
     ] = None,
 ) -> None:
     """Certified privacy profile: delta(epsilon) or epsilon(delta) of a mechanism."""
@@ -82,7 +97,7 @@ def profile(
             "give exactly one of epsilon=E or delta=D "
             f"(got {'both' if has_eps else 'neither'})."
         )
-    target = _target(rel_width, abs_width)
+    target = _target(rel_width, abs_width, max_prec)
     given = "epsilon" if has_eps else "delta"
     given_text = params.pop(given)
     mech = build_mechanism(name, params)
@@ -115,8 +130,6 @@ def profile(
 
 
 def _exact_bound(name: str, text: str) -> Bound:
-    from certify._validate import to_exact
-
     return Bound.exact(to_exact(name, text))
 
 

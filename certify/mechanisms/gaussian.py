@@ -163,7 +163,13 @@ class GaussianMechanism:
 
     def _newton_guess(self, dlt: Fraction) -> float:
         """A non-rigorous float guess of eps(delta): Newton on log delta(eps) (only chooses
-        where the certified bracketing looks first)."""
+        where the certified bracketing looks first). Floats where they suffice, Arb midpoints
+        beyond float range."""
+        mu_f = float(self.delta_query / self.sigma) * math.sqrt(self.compositions)
+        if dlt > Fraction(1, 10**250) and 1e-4 < mu_f < 1e4:
+            guess = _float_newton(mu_f, float(dlt))
+            if guess is not None:
+                return guess
         with ctx.workprec(128):
             mu = self.mu_ball()
             log_t = _ball(dlt).log()
@@ -199,6 +205,34 @@ class GaussianMechanism:
             raise InvalidArgument(f"neighbour={neighbour!r} must be 0 or 1.")
         shift = float(self.delta_query) * neighbour
         return rng.normal(shift, float(self.sigma), size=(n, self.compositions))
+
+
+def _float_newton(mu: float, delta: float) -> float | None:
+    """Newton on log delta(eps) - log delta in floats (log-space Balle-Wang, as in
+    dp-accounting's ``_get_log_delta``); None when it does not converge."""
+    from scipy.special import log_ndtr
+
+    log_t = math.log(delta)
+
+    def log_delta(eps: float) -> tuple[float, float]:
+        a, b = mu / 2 - eps / mu, -mu / 2 - eps / mu
+        x, y = float(log_ndtr(a)), eps + float(log_ndtr(b))
+        if y >= x:
+            return -math.inf, 0.0
+        ld = x + math.log1p(-math.exp(y - x))
+        return ld, -math.exp(y - ld)  # (log delta, d log delta / d eps)
+
+    eps = max(0.0, mu * (mu / 2 - _normal_quantile_guess(Fraction(delta))))
+    for _ in range(50):
+        ld, slope = log_delta(eps)
+        if not math.isfinite(ld) or slope >= 0:
+            eps /= 2
+            continue
+        new = max(eps - (ld - log_t) / slope, eps / 2)
+        if abs(new - eps) <= 1e-13 * max(1.0, new):
+            return new
+        eps = new
+    return None
 
 
 def _certainly_le(mech: GaussianMechanism, dlt: Fraction) -> bool:

@@ -350,7 +350,10 @@ def _orders(x: Comparable) -> int | None:
         if not man:
             return None
         return int((int(exp) + int(man).bit_length()) * _LOG10_2)
-    return 0  # int, float, Fraction, str: moderate by construction here
+    q = to_fraction(x)  # int, float, Fraction, str
+    if q == 0:
+        return None
+    return int((abs(q.numerator).bit_length() - q.denominator.bit_length()) * _LOG10_2)
 
 
 def _sign_of(x: Comparable) -> int:
@@ -360,8 +363,8 @@ def _sign_of(x: Comparable) -> int:
     if q is not None:
         return 0 if q.is_zero() else (1 if q > 0 else -1)
     if hasattr(x, "man_exp") and not isinstance(x, (int, float, Fraction)):
-        man, _ = x.man_exp
-        return 0 if not man else (1 if man > 0 else -1)
+        man, _ = x.man_exp  # unsigned: the sign is _mpf_[0]
+        return 0 if not man else (-1 if getattr(x, "_mpf_", (0,))[0] else 1)
     f = to_fraction(x)
     return 0 if f == 0 else (1 if f > 0 else -1)
 
@@ -373,8 +376,8 @@ def _ball_of(x: Comparable) -> arb:
     if isinstance(x, arb):
         return x
     if hasattr(x, "man_exp") and not isinstance(x, (int, float, Fraction)):
-        man, exp = x.man_exp
-        return arb((int(man), int(exp)))
+        man, exp = x.man_exp  # unsigned: the sign is _mpf_[0]
+        return arb((-int(man) if getattr(x, "_mpf_", (0,))[0] else int(man), int(exp)))
     q = to_fraction(x)
     return arb(fmpq(q.numerator, q.denominator))
 

@@ -22,15 +22,21 @@ DEFAULT_MAX_PREC = 8192
 
 @dataclass(frozen=True)
 class Target:
-    """A requested width: met when *either* the relative or the absolute width is reached.
+    """A requested width: met when *either* the relative or the absolute width is reached,
+    and the precision budget (bits) allowed for reaching it.
 
     ``rel=1e-10`` asks for ``(upper - lower) / min(|lower|, |upper|) <= 1e-10``.
     """
 
     rel: float | None = 1e-10
     absolute: float | None = None
+    max_prec: int = DEFAULT_MAX_PREC
 
     def __post_init__(self) -> None:
+        if not isinstance(self.max_prec, int) or self.max_prec < DEFAULT_START_PREC:
+            raise InvalidArgument(
+                f"max_prec={self.max_prec} must be an integer >= {DEFAULT_START_PREC}."
+            )
         for name, v in (("rel", self.rel), ("absolute", self.absolute)):
             if v is not None and not (v > 0):
                 raise InvalidArgument(f"{name}={v} must be positive.")
@@ -68,7 +74,7 @@ def escalate(
     *,
     what: str = "value",
     start_prec: int = DEFAULT_START_PREC,
-    max_prec: int = DEFAULT_MAX_PREC,
+    max_prec: int | None = None,
     within: tuple[object, object] | None = None,
 ) -> Bound:
     """Evaluate ``compute(prec)`` (under ``ctx.workprec(prec)``) at rising precision.
@@ -80,6 +86,8 @@ def escalate(
     Raises :class:`Inconclusive` when ``max_prec`` is reached without meeting ``target``.
     """
     goal = target or Target()
+    if max_prec is None:
+        max_prec = goal.max_prec
     best: Bound | None = None
     last_problem = "no attempt"
     for prec in precisions(start_prec, max_prec):

@@ -17,7 +17,7 @@ from flint import arb, ctx, fmpq
 
 from certify.errors import Inconclusive, InvalidArgument
 from certify.numerics.bound import Bound, to_fraction
-from certify.numerics.precision import DEFAULT_MAX_PREC, DEFAULT_START_PREC, Target, precisions
+from certify.numerics.precision import DEFAULT_START_PREC, Target, precisions
 
 Function = Callable[[arb], arb]
 
@@ -70,7 +70,7 @@ def certified_root(
     target: Target | None = None,
     guess: object | None = None,
     start_prec: int = DEFAULT_START_PREC,
-    max_prec: int = DEFAULT_MAX_PREC,
+    max_prec: int | None = None,
     max_iterations: int = 400,
     what: str = "root",
 ) -> Bound:
@@ -83,6 +83,8 @@ def certified_root(
     iteration budget runs out, carrying the certified bracket reached.
     """
     goal = target or Target()
+    if max_prec is None:
+        max_prec = goal.max_prec
     a, b = to_fraction(lo), to_fraction(hi)
     if not a < b:
         raise InvalidArgument(f"lo={lo} must be below hi={hi}.")
