@@ -196,8 +196,8 @@ def _log_normal_cdf_point(x: arb) -> arb:
 def normal_cdf(x: arb) -> arb:
     """Phi(x) = erfc(-x / sqrt 2) / 2 (DLMF 7.2.2; A&S 26.2.29), accurate in both tails.
 
-    For x <= 0 the tail is computed directly (asymptotic series of DLMF 7.12.1 when x^2 is
-    large); for x > 0 as 1 - Phi(-x), where Phi(-x) < 1/2 so nothing cancels.
+    For x <= 0 the tail is computed directly (the enveloping asymptotic series of DLMF 7.12.1
+    once |x| >= 4096); for x > 0 as 1 - Phi(-x), where Phi(-x) < 1/2 so nothing cancels.
     """
     return _monotone(_normal_cdf_point, x, _UNIT)
 
@@ -340,37 +340,40 @@ def log_chi2_sf(x: arb, k: Real) -> arb:
 # -- Student-t distribution (regularized incomplete beta) ------------------------------------
 
 
+#: for |t| <= 1/2, P(|T| < |t|) <= 0.39 whatever nu, so 1/2 -+ (central form)/2 cannot cancel
+_T_SWITCH = arb(1) / 2
+
+
 def _t_central_point(s: arb, nu: _Param) -> arb:
     """P(|T| < s) = I_{s^2/(nu+s^2)}(1/2, nu/2) for an exact s >= 0 (A&S 26.7.1 with the
-    reflection I_x(a, b) = 1 - I_{1-x}(b, a), DLMF 8.17.4)."""
+    reflection I_x(a, b) = 1 - I_{1-x}(b, a), DLMF 8.17.4); for s > 1/2, where that argument
+    approaches 1, as 1 - 2 P(T > s) instead (P(T > s) < 0.31 there: no cancellation)."""
     if s.is_zero():
         return arb(0)
+    if s > _T_SWITCH:
+        return 1 - 2 * _t_tail_point(s, nu)
 
     def compute() -> arb:
         n = _ball(nu)
         s2 = s * s
         return (s2 / (n + s2)).beta_lower(arb(1) / 2, n / 2, regularized=1)
 
-    return _refined(compute, _exact(nu), _mag2(s))
+    return _refined(compute, _exact(nu))
 
 
 def _t_tail_point(s: arb, nu: _Param) -> arb:
     """P(T > s) = I_{nu/(nu+s^2)}(nu/2, 1/2) / 2 for an exact s > 0 (A&S 26.7.1).
 
-    Near x = nu/(nu+s^2) = 1 the derivative of I_x(nu/2, 1/2) grows like (1-x)^{-1/2}, so the
-    rounding of x costs about log2(nu)/2 bits: those are added as guard bits."""
+    x = nu/(nu+s^2) is rounded; a relative error e in x becomes about (nu/2) e in I_x(nu/2, 1/2)
+    for small x (I_x ~ x^(nu/2)) and sqrt(nu) e near x = 1: log2(nu) guard bits cover both."""
 
     def compute() -> arb:
         n = _ball(nu)
         return (n / (n + s * s)).beta_lower(n / 2, arb(1) / 2, regularized=1) / 2
 
     with ctx.workprec(32):
-        extra = _mag2(_ball(nu)) // 2 + 2 * _mag2(s)
+        extra = _mag2(_ball(nu))
     return _refined(compute, _exact(nu), extra)
-
-
-#: for |t| <= 1/2, P(|T| < |t|) <= 0.39 whatever nu, so 1/2 -+ (central form)/2 cannot cancel
-_T_SWITCH = arb(1) / 2
 
 
 def _t_cdf_point(t: arb, nu: _Param) -> arb:
