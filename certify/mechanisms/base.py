@@ -71,3 +71,4 @@ def build_mechanism(name: str, params: Mapping[str, str]) -> Mechanism:
 
 def _load_builtin() -> None:
     import certify.mechanisms.gaussian  # noqa: F401  (registers itself)
+    import certify.mechanisms.subsampled  # noqa: F401  (registers itself)
