@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -18,10 +18,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from certify._validate import to_exact
+from certify.claims.model import Certificate, Claim, Outcome
 from certify.errors import CertifyError, Inconclusive, InvalidArgument
 from certify.mechanisms.base import build_mechanism, mechanism_names
 from certify.numerics.bound import Bound
-from certify._validate import to_exact
 from certify.numerics.precision import DEFAULT_MAX_PREC, Target
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INCONCLUSIVE = 0, 1, 2, 3
@@ -133,6 +134,51 @@ def _exact_bound(name: str, text: str) -> Bound:
     return Bound.exact(to_exact(name, text))
 
 
+@app.command(name="rdp")
+def rdp_command(
+    name: Annotated[str, typer.Argument(help="mechanism: subsampled-gaussian")],
+    assignments: Annotated[
+        list[str] | None,
+        typer.Argument(help="name=value parameters and orders=A1,A2,... (each > 1)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    rel_width: Annotated[
+        str | None, typer.Option("--rel-width", help="requested relative width (default 1e-10)")
+    ] = None,
+) -> None:
+    """Certified Renyi DP of a mechanism at the given orders (both add/remove directions)."""
+    from certify.accounting.rdp import rdp
+    from certify.mechanisms.subsampled import SubsampledGaussian
+
+    params = parse_assignments(assignments or [])
+    if "orders" not in params:
+        raise InvalidArgument("orders is required, e.g. orders=1.5,2,32.")
+    order_texts = [o.strip() for o in params.pop("orders").split(",") if o.strip()]
+    if not order_texts:
+        raise InvalidArgument("orders= must list at least one order.")
+    mech = build_mechanism(name, params)
+    if not isinstance(mech, SubsampledGaussian):
+        raise InvalidArgument(f"mechanism={name!r}: certify rdp supports subsampled-gaussian.")
+    values = rdp(mech, order_texts, _target(rel_width, None, None))
+    result = {
+        "mechanism": name,
+        "params": mech.params(),
+        "orders": order_texts,
+        "rdp": [v.to_json() for v in values],
+        "certified": True,
+    }
+    if as_json:
+        typer.echo(json.dumps(result, sort_keys=True))
+        return
+    shown = " ".join(f"{k}={v}" for k, v in mech.params().items())
+    table = Table(title=f"Renyi DP of {name} {shown}")
+    for col in ("order", "lower", "upper"):
+        table.add_column(col, justify="right")
+    for order, v in zip(order_texts, values, strict=True):
+        table.add_row(order, str(v.to_json()["lower"]), str(v.to_json()["upper"]))
+    console.print(table)
+
+
 @app.command()
 def mechanisms() -> None:
     """List the mechanisms that ``certify profile`` knows."""
@@ -180,12 +226,11 @@ def run(
         raise typer.Exit(EXIT_INCONCLUSIVE)
 
 
-def _figure_writer(claim, cert):  # type: ignore[no-untyped-def]
-    from certify.claims.model import Outcome
-
+def _figure_writer(claim: Claim, cert: Certificate) -> Callable[[str], None]:
     outcome = Outcome(evidence=cert.evidence, verdict=cert.verdict)
 
     def draw(path: str) -> None:
+        assert claim.figure is not None
         claim.figure(outcome, path)
 
     return draw

@@ -86,3 +86,34 @@ def test_console_script_runs_without_traceback() -> None:
     )
     assert proc.returncode == 2
     assert "sigma=0 must be positive" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_rdp_json_matches_the_exact_integer_order_sum(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "rdp", "subsampled-gaussian", "sigma=1", "q=0.01",
+                           "orders=2,32", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["orders"] == ["2", "32"]
+    with mpmath.workdps(60):
+        q, s = mpmath.mpf("0.01"), mpmath.mpf(1)
+        for alpha, bound in zip((2, 32), data["rdp"], strict=True):
+            # Mironov-Talwar-Zhang 2019, Sec 3.3: the remove direction dominates at integer orders
+            a = mpmath.fsum(mpmath.binomial(alpha, k) * (1 - q) ** (alpha - k) * q**k
+                            * mpmath.exp((k * k - k) / (2 * s * s)) for k in range(alpha + 1))
+            value = mpmath.log(a) / (alpha - 1)
+            assert mpmath.mpf(bound["lower"]) <= value <= mpmath.mpf(bound["upper"])
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("rdp", "subsampled-gaussian", "sigma=1", "q=0.01"), "orders is required"),
+        (("rdp", "subsampled-gaussian", "sigma=1", "q=0.01", "orders=0.5"), "0.5"),
+        (("rdp", "subsampled-gaussian", "sigma=1", "q=2", "orders=2"), "q=2"),
+        (("rdp", "gaussian", "sigma=1", "orders=2"), "subsampled-gaussian"),
+    ],
+)
+def test_rdp_bad_input(capsys: pytest.CaptureFixture[str], args: tuple[str, ...],
+                       fragment: str) -> None:
+    code, _, err = run_cli(capsys, *args)
+    assert code == 2 and fragment in err and "Traceback" not in err

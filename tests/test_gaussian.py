@@ -99,7 +99,7 @@ def test_delta_far_below_float_range(sigma: str, eps: str) -> None:
 def test_delta_within_1e15_of_one(sigma: str, eps: str) -> None:
     b = GaussianMechanism(sigma).delta(eps)
     with mpmath.workdps(200):
-        truth = mp_delta(mu_of(Fraction(sigma)), mpmath.mpf(eps))  # decimal strings: exact enough at 200 digits
+        truth = mp_delta(mu_of(Fraction(sigma)), mpmath.mpf(eps))  # exact decimal inputs
         assert 1 - truth < mpmath.mpf("1e-15")
         assert b.contains(truth)
     assert b.upper <= 1

@@ -19,7 +19,10 @@ from certify.numerics.precision import Target
 
 @runtime_checkable
 class Mechanism(Protocol):
-    name: str
+    @property
+    def name(self) -> str:
+        """The kebab-case CLI name."""
+        ...
 
     def params(self) -> dict[str, str]:
         """Parameter name -> exact decimal (or p/q) text."""

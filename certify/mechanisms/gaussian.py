@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import MAX_EMAX, MIN_EMIN, Decimal, localcontext
 from fractions import Fraction
 
 import numpy as np
@@ -53,6 +54,14 @@ def _ball(x: Fraction) -> arb:
     return arb(fmpq(x.numerator, x.denominator))
 
 
+def _brief(x: Fraction) -> str:
+    """About 17 significant digits, for messages (cheap even for 1e-18000)."""
+    with localcontext() as c:
+        c.prec = 17
+        c.Emin, c.Emax = MIN_EMIN, MAX_EMAX
+        return str(Decimal(x.numerator) / Decimal(x.denominator))
+
+
 def _text(x: Fraction) -> str:
     """Exact decimal text of a parameter (terminating) or p/q."""
     b = Bound.exact(x)
@@ -60,7 +69,8 @@ def _text(x: Fraction) -> str:
 
 
 def gaussian_delta_ball(mu: arb, eps: arb) -> arb:
-    """Balle–Wang (2018) Thm 8 at the ambient precision: Phi(mu/2 - eps/mu) - e^eps Phi(-mu/2 - eps/mu).
+    """Balle–Wang (2018) Thm 8 at the ambient precision:
+    Phi(mu/2 - eps/mu) - e^eps Phi(-mu/2 - eps/mu).
 
     Near 1 the complement form 1 - [Phi(eps/mu - mu/2) + e^eps Phi(-mu/2 - eps/mu)] has no
     cancellation. (A hockey-stick divergence lies in [0, 1]; callers intersect with that range.)
@@ -125,7 +135,7 @@ class GaussianMechanism:
         return escalate(
             lambda _prec: gaussian_delta_ball(self.mu_ball(), _ball(eps)),
             target or DELTA_TARGET,
-            what=f"gaussian delta(epsilon={_text(eps)})",
+            what=f"gaussian delta(epsilon={_brief(eps)})",
             within=(0, 1),
         )
 
@@ -158,7 +168,7 @@ class GaussianMechanism:
             raise InvalidArgument(f"delta={delta} could not be bracketed.")
         return certified_root(
             f, Fraction(0), hi, target=goal, guess=guess,
-            what=f"gaussian epsilon(delta={_text(dlt)})",
+            what=f"gaussian epsilon(delta={_brief(dlt)})",
         )
 
     def _newton_guess(self, dlt: Fraction) -> float:

@@ -33,6 +33,13 @@ def digits_for_prec(prec: int) -> int:
     return max(17, math.ceil(prec / _LOG2_10) + 3)
 
 
+def _as_int(value: object) -> int:
+    """An fmpz from ``unique_fmpz`` as a Python int (None would mean a non-integer ball)."""
+    if value is None:
+        raise Inconclusive("an exact integer was expected from an exact endpoint")
+    return int(value)  # type: ignore[call-overload]
+
+
 def _digits_for_ball(x: arb, prec: int) -> int:
     """Digits that keep the decimal rounding well below the ball's own radius (about 1e-4 of it),
     capped by the working precision: no hundred-digit strings for a 1e-10-wide answer."""
@@ -63,11 +70,11 @@ def _directed_decimal(x: arb, up: bool, digits: int) -> Decimal:
     with ctx.workprec(mbits + int(digits * _LOG2_10) + 64 + int(math.log2(abs(exp) + 2)) * 2):
         ax = arb((man, exp))
         log10 = ax.abs_lower().log() / arb(10).log()
-        k = int(log10.lower().floor().unique_fmpz())
+        k = _as_int(log10.lower().floor().unique_fmpz())
         shift = digits - 1 - k
         scaled = ax * arb(10) ** shift
         edge = scaled.upper().ceil() if up else scaled.lower().floor()
-        q = int(edge.unique_fmpz())
+        q = _as_int(edge.unique_fmpz())
     return Decimal(q).scaleb(-shift, _WIDE)
 
 
@@ -363,7 +370,7 @@ def _sign_of(x: Comparable) -> int:
     if q is not None:
         return 0 if q.is_zero() else (1 if q > 0 else -1)
     if hasattr(x, "man_exp") and not isinstance(x, (int, float, Fraction)):
-        man, _ = x.man_exp  # unsigned: the sign is _mpf_[0]
+        man, _ = getattr(x, "man_exp")  # noqa: B009  (unsigned: the sign is _mpf_[0])
         return 0 if not man else (-1 if getattr(x, "_mpf_", (0,))[0] else 1)
     f = to_fraction(x)
     return 0 if f == 0 else (1 if f > 0 else -1)
