@@ -180,6 +180,42 @@ def rdp_command(
 
 
 @app.command()
+def proofs(
+    as_json: Annotated[bool, typer.Option("--json", help="print the records as JSON")] = False,
+) -> None:
+    """Run every symbolic derivation (sympy) and print a table; exit 1 if a step fails."""
+    import time
+
+    from proofs.registry import ALL_PROOFS
+
+    records = []
+    seconds = []
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                  console=err_console, transient=True) as progress:
+        task = progress.add_task("deriving", total=len(ALL_PROOFS))
+        for proof in ALL_PROOFS:
+            progress.update(task, description=f"deriving {proof.__name__}")
+            start = time.perf_counter()
+            records.append(proof())
+            seconds.append(time.perf_counter() - start)
+            progress.advance(task)
+    if as_json:
+        typer.echo(json.dumps([r.to_json() for r in records], sort_keys=True))
+    else:
+        table = Table(title="certify proofs (sympy)")
+        for col in ("derivation", "checked steps", "result", "seconds"):
+            table.add_column(col)
+        for r, sec in zip(records, seconds, strict=True):
+            ok_steps = sum(s.ok for s in r.steps)
+            table.add_row(r.name, f"{ok_steps}/{len(r.steps)}",
+                          "[green]ok[/]" if r.ok else "[red]FAILED[/]", f"{sec:.1f}")
+        console.print(table)
+    if not all(r.ok for r in records):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
 def mechanisms() -> None:
     """List the mechanisms that ``certify profile`` knows."""
     for n in mechanism_names():

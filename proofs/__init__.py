@@ -4,5 +4,6 @@
 """
 
 from proofs.record import ProofRecord, ProofStep
+from proofs.registry import ALL_PROOFS, run_all
 
-__all__ = ["ProofRecord", "ProofStep"]
+__all__ = ["ALL_PROOFS", "ProofRecord", "ProofStep", "run_all"]

@@ -13,14 +13,15 @@ ZERO_METHOD = "simplify(lhs - rhs) == 0"
 
 
 def is_zero(expr: sp.Expr) -> bool:
-    """True when sympy proves ``expr`` identically zero (expand, then simplify if needed)."""
+    """True when sympy proves ``expr`` identically zero: ``expand``, then ``simplify``, then the
+    same after rewriting hyperbolic/trigonometric functions as exponentials. Only
+    value-preserving rewrites are used (no ``force=True`` branch assumptions)."""
     e = sp.expand(sp.sympify(expr))
     if e == 0:
         return True
-    e = sp.simplify(e)
-    if e == 0:
+    if sp.simplify(e) == 0:
         return True
-    return bool(sp.simplify(sp.expand(sp.powsimp(sp.expand_power_base(e, force=True)))) == 0)
+    return bool(sp.simplify(sp.expand(e.rewrite(sp.exp))) == 0)
 
 
 def equal(claim: str, lhs: sp.Expr, rhs: sp.Expr, method: str = ZERO_METHOD) -> ProofStep:
@@ -46,4 +47,6 @@ def numerically_positive(claim: str, expr: sp.Expr, digits: int = 30) -> ProofSt
     requiring the value to exceed its own error estimate by a wide margin."""
     val = sp.N(sp.sympify(expr), digits)
     ok = bool(val.is_real) and bool(val > sp.Float(10) ** (-(digits // 2)))
-    return ProofStep(claim=claim, method=f"sympy.N to {digits} digits, value {sp.N(val, 12)}", ok=ok)
+    return ProofStep(
+        claim=claim, method=f"sympy.N to {digits} digits, value {sp.N(val, 12)}", ok=ok
+    )

@@ -74,11 +74,17 @@ def expect_row_sums(
     """``E[prod_t S_t]``, ``S_t = sum_{k=1}^{count} X_t(row_k)``, rows iid copies of the normals
     in ``variances``; ``factors[t]`` is ``X_t`` written in one generic row. Exact in ``count``
     (a symbol allowed): the set-partition formula in the module docstring."""
+    exprs = [sp.sympify(f) for f in factors]
+    canon = [exprs.index(f) for f in exprs]  # equal factors share one label
+    blocks: dict[tuple[int, ...], sp.Expr] = {}
     total = sp.Integer(0)
-    for partition in set_partitions(len(factors)):
+    for partition in set_partitions(len(exprs)):
         term = sp.ff(count, len(partition))
         for block in partition:
-            term *= expect_normal(sp.Mul(*[factors[t] for t in block]), variances)
+            key = tuple(sorted(canon[t] for t in block))
+            if key not in blocks:
+                blocks[key] = expect_normal(sp.Mul(*[exprs[c] for c in key]), variances)
+            term *= blocks[key]
         total += term
     return sp.factor(sp.expand(total))
 

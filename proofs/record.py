@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class ProofStep:
     """One machine-checked step: ``claim`` is what was checked, ``method`` how
-    (``"simplify(lhs - rhs) == 0"``, ``"exact identity"``, ``"sympy.integrate"``), ``ok`` the result."""
+    (``"simplify(lhs - rhs) == 0"``, ``"exact identity"``, ``"sympy.integrate"``), ``ok`` the
+    result."""
 
     claim: str
     method: str

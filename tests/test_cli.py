@@ -117,3 +117,13 @@ def test_rdp_bad_input(capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
                        fragment: str) -> None:
     code, _, err = run_cli(capsys, *args)
     assert code == 2 and fragment in err and "Traceback" not in err
+
+
+def test_proofs_command_runs_every_derivation(capsys: pytest.CaptureFixture[str]) -> None:
+    from proofs.registry import ALL_PROOFS
+
+    code, out, _ = run_cli(capsys, "proofs", "--json")
+    assert code == 0
+    records = json.loads(out)
+    assert len(records) == len(ALL_PROOFS)
+    assert all(r["ok"] and r["steps"] for r in records)

@@ -1,0 +1,54 @@
+"""Every derivation that ``certify proofs`` runs, in a fixed order.
+
+Each entry is a zero-argument function returning a ``ProofRecord`` (cached: a second call is free).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from proofs.gaussian import (
+    proof_gaussian_composition,
+    proof_gaussian_hockey_stick,
+    proof_gaussian_privacy_loss,
+    proof_gaussian_scaling,
+)
+from proofs.lora_u import (
+    proof_u_berry_esseen,
+    proof_u_characteristic_function,
+    proof_u_law,
+    proof_u_limit_m_infinity,
+    proof_u_limit_r_infinity,
+    proof_u_moments,
+)
+from proofs.record import ProofRecord
+from proofs.wishart import (
+    proof_ldp3_moments,
+    proof_wishart_covariance,
+    proof_wishart_higher_moments,
+    proof_wishart_mean,
+)
+
+__all__ = ["ALL_PROOFS", "run_all"]
+
+ALL_PROOFS: tuple[Callable[[], ProofRecord], ...] = (
+    proof_wishart_mean,
+    proof_wishart_covariance,
+    proof_wishart_higher_moments,
+    proof_ldp3_moments,
+    proof_u_moments,
+    proof_u_characteristic_function,
+    proof_u_law,
+    proof_u_limit_m_infinity,
+    proof_u_limit_r_infinity,
+    proof_u_berry_esseen,
+    proof_gaussian_privacy_loss,
+    proof_gaussian_hockey_stick,
+    proof_gaussian_composition,
+    proof_gaussian_scaling,
+)
+
+
+def run_all() -> list[ProofRecord]:
+    """Run every derivation in ``ALL_PROOFS`` and return the records (in order)."""
+    return [proof() for proof in ALL_PROOFS]
