@@ -7,6 +7,7 @@ line, no traceback), 3 something stayed inconclusive.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -249,6 +250,10 @@ def run(
             if claim.figure is not None and cert.verdict.status != "inconclusive":
                 figures[claim.id] = _figure_writer(claim, cert)
             progress.advance(task)
+    if figures and importlib.util.find_spec("matplotlib") is None:
+        err_console.print("note: matplotlib is not installed (pip install 'certify-dp[report]'): "
+                          "figures skipped", markup=False)
+        figures = {}
     write_reports(certificates, out, figures)
     table = Table(title=f"certify run -> {out}")
     for col in ("claim", "verdict", "summary"):
