@@ -37,13 +37,14 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from fractions import Fraction
 
-from flint import acb, arb, ctx, fmpq
+from flint import acb, arb, ctx
 
 from certify._validate import check_choice, check_probability, to_exact
 from certify.errors import Inconclusive, InvalidArgument
 from certify.mechanisms.subsampled import SubsampledGaussian
 from certify.numerics.bound import Bound
 from certify.numerics.precision import Target, escalate
+from certify.numerics.roots import exact_ball as ball
 from certify.numerics.special import normal_cdf
 
 #: default width of an RDP value
@@ -56,8 +57,6 @@ _INTEGRAL_MAX_PREC = 4096
 _RESULT_PREC = 256
 
 
-def _ball(x: Fraction) -> arb:
-    return arb(fmpq(x.numerator, x.denominator))
 
 
 def check_order(name: str, value: object) -> Fraction:
@@ -135,7 +134,7 @@ def _tail_bound(s: arb, q: Fraction, beta: Fraction, cut: arb, upper: bool) -> a
 
     The minimum of valid upper bounds is a valid upper bound.
     """
-    qb, b = _ball(q), _ball(beta)
+    qb, b = ball(q), ball(beta)
     n0 = _gauss_mass(s, arb(0), cut, upper)
     nb = _gauss_mass(s, b, cut, upper)
     n1 = _gauss_mass(s, arb(1), cut, upper)
@@ -189,7 +188,7 @@ def _integrand(s: arb, q: Fraction, beta: Fraction) -> Callable[[acb, bool], acb
     is analytic where the argument of its log1p has positive real part (log1p's branch cut is
     at real arguments <= -1), which is what the ``analytic`` flag checks.
     """
-    qb, b = _ball(q), _ball(beta)
+    qb, b = ball(q), ball(beta)
     two_s2 = 2 * s * s
     norm = 1 / (s * (2 * arb.pi()).sqrt())
     s_f, q_f, b_f = float(s.mid()), float(q), float(beta)
@@ -248,12 +247,12 @@ def _excess_scale_exponent(s: Fraction, q: Fraction, beta: Fraction) -> int:
     step = (hi - lo) / n
     best = arb(0)
     with ctx.workprec(128):
-        f = _integrand(_ball(s), q, beta)
+        f = _integrand(ball(s), q, beta)
         for i in range(n + 1):
-            value = f(acb(_ball(lo + i * step)), False).real
+            value = f(acb(ball(lo + i * step)), False).real
             if value.is_finite() and value.mid() > best.mid():
                 best = value
-        scale = best.mid() * _ball(s)
+        scale = best.mid() * ball(s)
         if not scale > 0:
             return 0
         k = (scale.log() / arb(2).log()).mid().floor().unique_fmpz()
@@ -282,7 +281,7 @@ def _moment_excess_integral(
     k = _excess_scale_exponent(s_exact, q, beta) if goal.rel is not None else 0
 
     def s_ball() -> arb:
-        return _ball(s_exact)
+        return ball(s_exact)
 
     def unscale() -> arb:
         return arb((1, -k))  # 2^-k, exact
@@ -357,7 +356,7 @@ def renyi_divergence(
     if d == "remove" and alpha.denominator == 1 and how == "auto":
         n = int(alpha)
         return escalate(
-            lambda _prec: _binomial_excess(n, _ball(m.noise_ratio), _ball(m.q)).log1p() / (n - 1),
+            lambda _prec: _binomial_excess(n, ball(m.noise_ratio), ball(m.q)).log1p() / (n - 1),
             goal,
             what=what,
         )
@@ -365,7 +364,7 @@ def renyi_divergence(
         y, prec = _moment_excess_integral(m, beta, _moment_target(goal, alpha), what)
         # M - 1 = E_Q[phi_beta(g)] >= 0: intersecting with [0, inf) is a rigorous refinement
         y = y.intersection(y.upper().union(arb(0)))
-        value = y.log1p() / _ball(alpha - 1)
+        value = y.log1p() / ball(alpha - 1)
         # labelled with the integral's precision (its digits are what the enclosure carries)
         result = Bound.from_arb(value, prec)
     if not goal.met_by(result):
@@ -402,7 +401,7 @@ def _rdp_ends(name: str, value: object) -> tuple[arb, arb]:
         raise InvalidArgument(f"{name}={value!r} must be a Bound.")
     if not (value.lower.is_finite() and value.upper.is_finite()):
         raise InvalidArgument(f"{name}={value} must be finite.")
-    return _ball(Fraction(value.lower)), _ball(Fraction(value.upper))
+    return ball(Fraction(value.lower)), ball(Fraction(value.upper))
 
 
 def _convert(rdp_value: Bound, shift: Callable[[], arb]) -> Bound:
@@ -426,7 +425,7 @@ def mironov_epsilon(rdp_value: Bound, order: object, delta: object) -> Bound:
     _rdp_ends("rdp_value", rdp_value)
     alpha = check_order("order", order)
     dlt = check_probability("delta", delta, open_low=True)
-    return _convert(rdp_value, lambda: -_ball(dlt).log() / _ball(alpha - 1))
+    return _convert(rdp_value, lambda: -ball(dlt).log() / ball(alpha - 1))
 
 
 def balle_epsilon(rdp_value: Bound, order: object, delta: object) -> Bound:
@@ -447,8 +446,8 @@ def balle_epsilon(rdp_value: Bound, order: object, delta: object) -> Bound:
     dlt = check_probability("delta", delta, open_low=True)
 
     def shift() -> arb:
-        a, am1 = _ball(alpha), _ball(alpha - 1)
-        return (am1 / a).log() - (_ball(dlt).log() + a.log()) / am1
+        a, am1 = ball(alpha), ball(alpha - 1)
+        return (am1 / a).log() - (ball(dlt).log() + a.log()) / am1
 
     return _convert(rdp_value, shift)
 

@@ -23,11 +23,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import MAX_EMAX, MIN_EMIN, Decimal, localcontext
 from fractions import Fraction
 
 import numpy as np
-from flint import arb, ctx, fmpq
+from flint import arb, ctx
 
 from certify._validate import (
     check_choice,
@@ -37,6 +36,7 @@ from certify._validate import (
     check_probability,
 )
 from certify.errors import InvalidArgument
+from certify.mechanisms._common import DELTA_TARGET, EPSILON_TARGET, ball, brief, exact_text
 from certify.mechanisms.base import MechanismEntry, register_mechanism
 from certify.numerics.bound import Bound
 from certify.numerics.precision import Target, escalate
@@ -45,27 +45,12 @@ from certify.numerics.special import normal_cdf
 
 NEIGHBOURS = ("add-remove", "replace-one")
 
-#: default widths: delta to 1e-10 relative; eps to 1e-10 relative or 1e-15 absolute (eps near 0)
-DELTA_TARGET = Target(rel=1e-10)
-EPSILON_TARGET = Target(rel=1e-10, absolute=1e-15)
 
 
-def _ball(x: Fraction) -> arb:
-    return arb(fmpq(x.numerator, x.denominator))
 
 
-def _brief(x: Fraction) -> str:
-    """About 17 significant digits, for messages (cheap even for 1e-18000)."""
-    with localcontext() as c:
-        c.prec = 17
-        c.Emin, c.Emax = MIN_EMIN, MAX_EMAX
-        return str(Decimal(x.numerator) / Decimal(x.denominator))
 
 
-def _text(x: Fraction) -> str:
-    """Exact decimal text of a parameter (terminating) or p/q."""
-    b = Bound.exact(x)
-    return str(b.lower) if b.lower == b.upper else f"{x.numerator}/{x.denominator}"
 
 
 def gaussian_delta_ball(mu: arb, eps: arb) -> arb:
@@ -118,12 +103,12 @@ class GaussianMechanism:
 
     def mu_ball(self) -> arb:
         """mu = Delta sqrt(k) / sigma as a ball at the ambient precision."""
-        return _ball(self.delta_query / self.sigma) * arb(self.compositions).sqrt()
+        return ball(self.delta_query / self.sigma) * arb(self.compositions).sqrt()
 
     def params(self) -> dict[str, str]:
         return {
-            "sigma": _text(self.sigma),
-            "sensitivity": _text(self.sensitivity),
+            "sigma": exact_text(self.sigma),
+            "sensitivity": exact_text(self.sensitivity),
             "compositions": str(self.compositions),
             "neighbours": self.neighbours,
         }
@@ -133,9 +118,9 @@ class GaussianMechanism:
         """Certified delta(eps) (Balle–Wang Thm 8), escalating precision to ``target``."""
         eps = check_nonnegative("epsilon", epsilon)
         return escalate(
-            lambda _prec: gaussian_delta_ball(self.mu_ball(), _ball(eps)),
+            lambda _prec: gaussian_delta_ball(self.mu_ball(), ball(eps)),
             target or DELTA_TARGET,
-            what=f"gaussian delta(epsilon={_brief(eps)})",
+            what=f"gaussian delta(epsilon={brief(eps)})",
             within=(0, 1),
         )
 
@@ -152,7 +137,7 @@ class GaussianMechanism:
             value = gaussian_delta_ball(self.mu_ball(), eps)
             if not value > 0:
                 return arb.nan()
-            return value.log() - _ball(dlt).log()
+            return value.log() - ball(dlt).log()
 
         if _certainly_le(self, dlt):
             return Bound.exact(0)
@@ -160,7 +145,7 @@ class GaussianMechanism:
         hi = Fraction(guess) * 2 + 1
         for _ in range(64):
             with ctx.workprec(128):
-                val = f(_ball(hi))
+                val = f(ball(hi))
             if val < 0:
                 break
             hi *= 2
@@ -168,7 +153,7 @@ class GaussianMechanism:
             raise InvalidArgument(f"delta={delta} could not be bracketed.")
         return certified_root(
             f, Fraction(0), hi, target=goal, guess=guess,
-            what=f"gaussian epsilon(delta={_brief(dlt)})",
+            what=f"gaussian epsilon(delta={brief(dlt)})",
         )
 
     def _newton_guess(self, dlt: Fraction) -> float:
@@ -182,7 +167,7 @@ class GaussianMechanism:
                 return guess
         with ctx.workprec(128):
             mu = self.mu_ball()
-            log_t = _ball(dlt).log()
+            log_t = ball(dlt).log()
             # start from the dominant term: Phi(mu/2 - eps/mu) = delta
             z = _normal_quantile_guess(dlt)
             eps = max(0.0, float((mu * (mu / 2 - arb(z))).mid()))
@@ -251,9 +236,9 @@ def _certainly_le(mech: GaussianMechanism, dlt: Fraction) -> bool:
     for prec in (64, 256, 1024):
         with ctx.workprec(prec):
             value = gaussian_delta_ball(mech.mu_ball(), arb(0))
-            if value <= _ball(dlt):
+            if value <= ball(dlt):
                 return True
-            if value > _ball(dlt):
+            if value > ball(dlt):
                 return False
     return False
 
@@ -263,7 +248,7 @@ def _normal_quantile_guess(p: Fraction) -> float:
     if p >= Fraction(1, 2):
         return 0.0
     with ctx.workprec(64):
-        log_p = float(_ball(p).log().mid())
+        log_p = float(ball(p).log().mid())
     t = -2 * log_p
     return -math.sqrt(max(t - math.log(max(t, 1.0)) - math.log(2 * math.pi), 0.0))
 

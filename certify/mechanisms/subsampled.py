@@ -47,7 +47,7 @@ from fractions import Fraction
 from typing import cast
 
 import numpy as np
-from flint import arb, ctx, fmpq
+from flint import arb, ctx
 
 from certify._validate import (
     check_choice,
@@ -57,6 +57,7 @@ from certify._validate import (
     check_probability,
 )
 from certify.errors import InvalidArgument
+from certify.mechanisms._common import DELTA_TARGET, EPSILON_TARGET, ball, brief, exact_text
 from certify.mechanisms.base import Mechanism, MechanismEntry, register_mechanism
 from certify.numerics.bound import Bound
 from certify.numerics.precision import Target, escalate
@@ -67,27 +68,14 @@ NEIGHBOURS = ("add-remove", "replace-one")
 #: the directions whose maximum is the add-remove profile, and the replace-one pair
 DIRECTIONS = ("remove", "add", "replace")
 
-#: default widths: delta to 1e-10 relative; eps to 1e-10 relative or 1e-15 absolute (eps near 0)
-DELTA_TARGET = Target(rel=1e-10)
-EPSILON_TARGET = Target(rel=1e-10, absolute=1e-15)
 
 _UNIT_INTERVAL = arb(0.5, 0.5)  # exactly [0, 1]
 
 
-def _ball(x: Fraction) -> arb:
-    return arb(fmpq(x.numerator, x.denominator))
 
 
-def _text(x: Fraction) -> str:
-    """Exact decimal text of a parameter (terminating) or p/q."""
-    b = Bound.exact(x)
-    return str(b.lower) if b.lower == b.upper else f"{x.numerator}/{x.denominator}"
 
 
-def _brief(x: Fraction) -> str:
-    """About 17 significant digits of ``x``, for messages only (cheap for 1e-10000 too)."""
-    with ctx.workprec(64):
-        return str(_ball(x).str(17, radius=False))
 
 
 # -- the closed forms, as Arb balls at the ambient precision ----------------------------------
@@ -211,9 +199,9 @@ class SubsampledGaussian:
 
     def params(self) -> dict[str, str]:
         return {
-            "sigma": _text(self.sigma),
-            "q": _text(self.q),
-            "sensitivity": _text(self.sensitivity),
+            "sigma": exact_text(self.sigma),
+            "q": exact_text(self.q),
+            "sensitivity": exact_text(self.sensitivity),
             "neighbours": self.neighbours,
         }
 
@@ -222,7 +210,7 @@ class SubsampledGaussian:
         """A ball containing delta(eps) (the max over ``directions``) at the ambient precision."""
         if self.q == 0:
             return arb(0)  # P = Q: delta(eps) = max(0, 1 - e^eps) = 0 for eps >= 0
-        s, q = _ball(self.noise_ratio), _ball(self.q)
+        s, q = ball(self.noise_ratio), ball(self.q)
         value: arb | None = None
         for d in directions or self.directions:
             v = _DIRECTION_BALLS[d](s, q, eps)
@@ -235,9 +223,9 @@ class SubsampledGaussian:
         precision until ``target`` is met."""
         eps = check_nonnegative("epsilon", epsilon)
         return escalate(
-            lambda _prec: self.delta_ball(_ball(eps)),
+            lambda _prec: self.delta_ball(ball(eps)),
             target or DELTA_TARGET,
-            what=f"subsampled-gaussian delta(epsilon={_brief(eps)})",
+            what=f"subsampled-gaussian delta(epsilon={brief(eps)})",
         )
 
     def direction_delta(
@@ -248,9 +236,9 @@ class SubsampledGaussian:
         eps = check_nonnegative("epsilon", epsilon)
         d = check_choice("direction", direction, DIRECTIONS)
         return escalate(
-            lambda _prec: self.delta_ball(_ball(eps), (d,)),
+            lambda _prec: self.delta_ball(ball(eps), (d,)),
             target or DELTA_TARGET,
-            what=f"subsampled-gaussian {d} delta(epsilon={_brief(eps)})",
+            what=f"subsampled-gaussian {d} delta(epsilon={brief(eps)})",
         )
 
     def epsilon(self, delta: object, target: Target | None = None) -> Bound:
@@ -269,13 +257,13 @@ class SubsampledGaussian:
             value = self.delta_ball(eps)
             if not value > 0:
                 return arb.nan()
-            return value.log() - _ball(dlt).log()
+            return value.log() - ball(dlt).log()
 
         guess = self._newton_guess(dlt)
         hi = Fraction(guess).limit_denominator(2**40) * 2 + 1
         for _ in range(64):
             with ctx.workprec(128):
-                val = f(_ball(hi))
+                val = f(ball(hi))
             if val < 0:
                 break
             hi *= 2
@@ -283,7 +271,7 @@ class SubsampledGaussian:
             raise InvalidArgument(f"delta={delta} could not be bracketed.")
         return certified_root(
             f, Fraction(0), hi, target=goal, guess=guess,
-            what=f"subsampled-gaussian epsilon(delta={_brief(dlt)})",
+            what=f"subsampled-gaussian epsilon(delta={brief(dlt)})",
         )
 
     def _delta_at_zero_le(self, dlt: Fraction) -> bool:
@@ -292,9 +280,9 @@ class SubsampledGaussian:
         for prec in (64, 256, 1024):
             with ctx.workprec(prec):
                 value = self.delta_ball(arb(0))
-                if value <= _ball(dlt):
+                if value <= ball(dlt):
                     return True
-                if value > _ball(dlt):
+                if value > ball(dlt):
                     return False
         return False
 
@@ -304,8 +292,8 @@ class SubsampledGaussian:
         certified bracketing looks first). Logs are taken on Arb midpoints, so deltas far below
         float range (1e-10000) are handled."""
         with ctx.workprec(96):
-            s, q = _ball(self.noise_ratio), _ball(self.q)
-            log_t = _ball(dlt).log().mid()
+            s, q = ball(self.noise_ratio), ball(self.q)
+            log_t = ball(dlt).log().mid()
             lo, hi = 0.0, math.inf
             eps = 1.0
             for _ in range(100):
