@@ -287,7 +287,11 @@ def verify(
     """Re-check certificates: the hash (tampering) and, with --recompute, the evidence."""
     from certify.report import verify_file
 
-    results = [verify_file(f, recompute=recompute) for f in files]
+    # `certify verify reports/*.json` also matches the report index, which is no certificate
+    skipped = [f for f in files if f.name == "index.json"]
+    for f in skipped:
+        err_console.print(f"note: {f} is a report index, not a certificate: skipped", markup=False)
+    results = [verify_file(f, recompute=recompute) for f in files if f not in skipped]
     table = Table(title="certify verify" + (" --recompute" if recompute else ""))
     for col in ("file", "claim", "result", "problems"):
         table.add_column(col)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import mpmath
 import pytest
@@ -127,3 +128,11 @@ def test_proofs_command_runs_every_derivation(capsys: pytest.CaptureFixture[str]
     records = json.loads(out)
     assert len(records) == len(ALL_PROOFS)
     assert all(r["ok"] and r["steps"] for r in records)
+
+
+def test_verify_skips_the_report_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index = tmp_path / "index.json"
+    index.write_text("{}")
+    missing = tmp_path / "nope.json"
+    assert main(["verify", str(index), str(missing)]) == 1  # the missing file still fails
+    assert "report index" in capsys.readouterr().err
