@@ -69,7 +69,6 @@ NEIGHBOURS = ("add-remove", "replace-one")
 DIRECTIONS = ("remove", "add", "replace")
 
 
-_UNIT_INTERVAL = arb(0.5, 0.5)  # exactly [0, 1]
 
 
 
@@ -88,7 +87,7 @@ def remove_delta_ball(s: arb, q: arb, eps: arb) -> arb:
     a = eps.expm1() + q  # e^eps - (1 - q) > 0 for eps >= 0, q > 0
     x_star = s * s * (a.log() - q.log()) + arb(0.5)
     value = q * normal_cdf((1 - x_star) / s) - a * normal_cdf(-x_star / s)
-    return value.intersection(_UNIT_INTERVAL)
+    return value
 
 
 def add_delta_ball(s: arb, q: arb, eps: arb) -> arb:
@@ -106,7 +105,7 @@ def add_delta_ball(s: arb, q: arb, eps: arb) -> arb:
         return arb.nan()
     x_prime = s * s * (c.log() - q.log()) + arb(0.5)
     value = eps.exp() * (c * normal_cdf(x_prime / s) - q * normal_cdf((x_prime - 1) / s))
-    return value.intersection(_UNIT_INTERVAL)
+    return value
 
 
 def replace_delta_ball(s: arb, q: arb, eps: arb) -> arb:
@@ -127,7 +126,7 @@ def replace_delta_ball(s: arb, q: arb, eps: arb) -> arb:
     value = q * (normal_cdf((1 - x_star) / s) - e * normal_cdf(-(x_star + 1) / s)) - em1 * (
         1 - q
     ) * normal_cdf(-x_star / s)
-    return value.intersection(_UNIT_INTERVAL)
+    return value
 
 
 _DIRECTION_BALLS = {
@@ -226,6 +225,7 @@ class SubsampledGaussian:
             lambda _prec: self.delta_ball(ball(eps)),
             target or DELTA_TARGET,
             what=f"subsampled-gaussian delta(epsilon={brief(eps)})",
+            within=(0, 1),
         )
 
     def direction_delta(
@@ -239,6 +239,7 @@ class SubsampledGaussian:
             lambda _prec: self.delta_ball(ball(eps), (d,)),
             target or DELTA_TARGET,
             what=f"subsampled-gaussian {d} delta(epsilon={brief(eps)})",
+            within=(0, 1),
         )
 
     def epsilon(self, delta: object, target: Target | None = None) -> Bound:
