@@ -12,7 +12,11 @@ from certify.errors import InvalidArgument
 _REGISTRY: dict[str, Claim] = {}
 
 #: modules that register the built-in catalogue (one per source, DESIGN.md)
-BUILTIN_MODULES: tuple[str, ...] = ("certify.claims.reference_curves",)
+BUILTIN_MODULES: tuple[str, ...] = (
+    "certify.claims.reference_curves",
+    "certify.claims.lora_noise",
+    "certify.claims.lora_training",
+)
 
 
 def register(claim: Claim) -> Claim:

@@ -1,0 +1,240 @@
+"""Fixed-point privacy-loss distributions on a grid, composed with exact integer arithmetic.
+
+A :class:`GridPLD` is a measure on a privacy-loss grid plus an atom at ``+infinity``: the
+coefficient of ``x^i`` of ``poly`` is the mass at loss ``shift + (offset + i) h``, in units of
+``2^-bits``; ``infinity`` is the mass at ``+infinity`` in the same unit. Every mass is a
+non-negative integer, so the convolution of two such measures is the exact product of two integer
+polynomials (FLINT's ``fmpz_poly`` multiplication is exact). The only rounding is the return to
+``2^-bits`` units after each product, and it is *directed*: up (ceiling) in a pipeline that bounds
+delta from above, down (floor) in one that bounds it from below.
+
+Why directed rounding of masses is sound. For a measure ``w`` on the grid and ``+infinity``,
+``D_w(eps) = w({+inf}) + sum_j w_j (1 - e^{eps - l_j})_+`` is non-decreasing in every mass,
+and the masses of a convolution are polynomials with non-negative coefficients in the masses of
+the factors (the mass at +infinity of ``u * v`` is ``u_inf v(all) + u(finite) v_inf``). So a
+pipeline whose every mass is rounded up (down) computes a value >= (<=) the one exact arithmetic
+would give on the same discretisation. The T-fold composition's delta is ``D`` of the T-fold
+convolution of the one-step privacy-loss distribution (Dwork-Rothblum 2016, "Concentrated
+differential privacy"; Koskela, Jalko, Honkela 2020, "Computing tight differential privacy
+guarantees using FFT": the privacy loss of a product pair is the sum of independent losses).
+
+Truncation after each product keeps the support short. The dropped mass is never lost silently:
+in an upper pipeline the mass above the window goes to ``+infinity`` (where ``D`` counts it in
+full) and the mass below it moves *up* to the lowest kept node (its loss is increased, and
+``(1 - e^{eps - l})_+`` is non-decreasing in ``l``); in a lower pipeline the mass below the
+window is dropped (equivalently moved to loss ``-infinity``, where it contributes 0) and the mass
+above it moves *down* to the highest kept node. Both are monotone couplings (each loss moved in
+the bound's direction, as in the rounding of losses of Meiser and Mohammadi 2018, "Tight on
+budget? Tight bounds for r-fold approximate differential privacy"), so every stage keeps the
+bound's direction, and convolution preserves it (the order argument of
+:mod:`certify.accounting.pld_step`).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from fractions import Fraction
+
+from flint import arb, fmpz, fmpz_poly
+
+from certify.errors import InvalidArgument
+
+
+@dataclass(frozen=True)
+class GridPLD:
+    """A non-negative measure on the losses ``shift + (offset + i) h`` and ``+infinity``, in units
+    of ``2^-bits`` (``h`` and ``shift`` exact).
+
+    ``upper`` says which pipeline it belongs to: True rounds every mass up (it bounds delta from
+    above), False rounds down (from below).
+    """
+
+    offset: int
+    poly: fmpz_poly
+    infinity: fmpz
+    bits: int
+    upper: bool
+    h: Fraction
+    shift: Fraction = Fraction(0)
+
+    def loss(self, i: int) -> Fraction:
+        """The exact loss of coefficient ``i``."""
+        return self.shift + (self.offset + i) * self.h
+
+    @property
+    def length(self) -> int:
+        return int(self.poly.length())
+
+    def total_finite(self) -> fmpz:
+        """The exact finite mass (units of 2^-bits): the polynomial at 1."""
+        return fmpz(self.poly(1))
+
+
+def to_fixed(value: arb, bits: int, up: bool) -> int:
+    """``ceil(upper(value) 2^bits)`` (``up``) or ``max(0, floor(lower(value) 2^bits))``: a
+    non-negative integer that bounds the true value (contained in the ball) from the side asked."""
+    if not value.is_finite():
+        raise InvalidArgument(f"value={value} is not a finite enclosure of a mass.")
+    end = value.upper() if up else value.lower()
+    man, exp = end.man_exp()
+    m, e = int(man), int(exp) + bits
+    scaled = m << e if e >= 0 else (-((-m) >> -e) if up else m >> -e)
+    return max(scaled, 0)
+
+
+def _rescale(poly: fmpz_poly, bits: int, up: bool) -> fmpz_poly:
+    """From units 2^-2bits back to 2^-bits, rounding every coefficient in the pipeline's direction
+    (``fmpz_poly // c`` is the coefficientwise floor)."""
+    unit = fmpz(2) ** bits
+    return -((-poly) // unit) if up else poly // unit
+
+
+def _rescale_int(value: fmpz, bits: int, up: bool) -> fmpz:
+    unit = fmpz(2) ** bits
+    return -((-value) // unit) if up else value // unit
+
+
+def _prefix_mass(poly: fmpz_poly, n: int) -> fmpz:
+    """Sum of the coefficients of x^0 .. x^(n-1), exactly."""
+    return fmpz(poly.truncate(n)(1)) if n > 0 else fmpz(0)
+
+
+class _Prefix:
+    """Lazy exact prefix sums, for bisection on cumulative mass (O(N) C work per probe)."""
+
+    def __init__(self, poly: fmpz_poly) -> None:
+        self.poly = poly
+        self.n = int(poly.length())
+
+    def __len__(self) -> int:
+        return self.n + 1
+
+    def __getitem__(self, k: int) -> fmpz:
+        return _prefix_mass(self.poly, k)
+
+
+def truncate(pld: GridPLD, eta: int) -> GridPLD:
+    """Cut both tails of mass at most ``eta`` (units 2^-bits) each, in the pipeline's direction
+    (module docstring): upper -- low tail up to the lowest kept node, high tail to +infinity;
+    lower -- low tail dropped, high tail down to the highest kept node."""
+    poly, n = pld.poly, pld.length
+    if n == 0:
+        return pld
+    total = pld.total_finite()
+    prefix = _Prefix(poly)
+    # a = number of low coefficients cut: the largest a with prefix(a) <= eta
+    a = bisect.bisect_right(prefix, fmpz(eta)) - 1
+    # b = number of coefficients kept from the bottom: the smallest b with total - prefix(b) <= eta
+    b = bisect.bisect_left(_Suffix(prefix, total), -fmpz(eta))
+    a = max(0, min(a, n - 1))
+    b = max(a + 1, min(b, n))
+    low = prefix[a]
+    high = total - prefix[b]
+    kept = poly.truncate(b).right_shift(a) if a > 0 else poly.truncate(b)
+    infinity = pld.infinity
+    if pld.upper:
+        if low:
+            kept = kept + fmpz_poly([low])
+        infinity = infinity + high
+    elif high:
+        kept = kept + fmpz_poly([high]).left_shift(b - a - 1)
+    return GridPLD(pld.offset + a, kept, infinity, pld.bits, pld.upper, pld.h, pld.shift)
+
+
+class _Suffix:
+    """``-(total - prefix(k))``: non-decreasing in k, for bisect_left on the high tail."""
+
+    def __init__(self, prefix: _Prefix, total: fmpz) -> None:
+        self.prefix = prefix
+        self.total = total
+
+    def __len__(self) -> int:
+        return len(self.prefix)
+
+    def __getitem__(self, k: int) -> fmpz:
+        return self.prefix[k] - self.total
+
+
+def multiply(u: GridPLD, v: GridPLD, eta: int) -> GridPLD:
+    """The convolution ``u * v`` (the composition of the two losses), rounded in the pipeline's
+    direction and truncated to tails of mass ``eta`` (units 2^-bits)."""
+    if u.bits != v.bits or u.upper != v.upper or u.h != v.h:
+        raise InvalidArgument("u and v must share bits, rounding direction and spacing.")
+    bits, up = u.bits, u.upper
+    poly = _rescale(u.poly * v.poly, bits, up)
+    # +infinity absorbs: mass pairs with either loss infinite
+    inf2 = u.infinity * (v.total_finite() + v.infinity) + u.total_finite() * v.infinity
+    infinity = _rescale_int(fmpz(inf2), bits, up)
+    out = GridPLD(u.offset + v.offset, poly, infinity, bits, up, u.h, u.shift + v.shift)
+    return truncate(out, eta)
+
+
+def power(step: GridPLD, count: int, cut: int) -> GridPLD:
+    """The ``count``-fold convolution by repeated squaring. A product that makes an m-fold
+    composition is truncated to tails of mass ``m * cut`` (units 2^-bits): mass cut there is
+    carried, roughly m-fold diluted, into the count-fold result, so every product contributes
+    about ``count * cut`` to the final tails."""
+    if count < 1:
+        raise InvalidArgument(f"count={count} must be a positive integer.")
+    result: GridPLD | None = None
+    done = 0
+    base, size = step, 1
+    k = count
+    while True:
+        if k & 1:
+            done += size
+            result = base if result is None else multiply(result, base, cut * done)
+        k >>= 1
+        if not k:
+            break
+        size *= 2
+        base = multiply(base, base, cut * size)
+    assert result is not None
+    return result
+
+
+# -- the privacy profile of a grid PLD -----------------------------------------------------------
+def delta_ball(pld: GridPLD, eps: Fraction) -> arb:
+    """A ball containing ``D(eps) = 2^-bits [inf + sum_{l_i > eps} M_i (1 - e^{eps - l_i})]`` at the
+    ambient precision (exact masses; only the exponentials are rounded, inside the ball)."""
+    s1, s2 = _tail_sums(pld, first_above(pld, eps))
+    value = arb(pld.infinity) + s1 - _ball(eps).exp() * s2
+    return value * arb(2) ** (-pld.bits)
+
+
+def _ball(x: Fraction) -> arb:
+    return arb(x.numerator) / x.denominator
+
+
+def first_above(pld: GridPLD, eps: Fraction) -> int:
+    """Index of the first coefficient whose loss is strictly above ``eps`` (clamped to
+    ``[0, length]``)."""
+    j = ((eps - pld.shift) // pld.h) + 1  # the smallest integer j with shift + j h > eps
+    return int(min(max(j - pld.offset, 0), pld.length))
+
+
+def _tail_sums(pld: GridPLD, k: int) -> tuple[fmpz, arb]:
+    """(sum_{i>=k} M_i exactly, ball of sum_{i>=k} M_i e^{-l_i})."""
+    if k >= pld.length:
+        return fmpz(0), arb(0)
+    poly = pld.poly
+    s1 = pld.total_finite() - _prefix_mass(poly, k)
+    tail = poly.right_shift(k) if k > 0 else poly
+    s2 = tail((-_ball(pld.h)).exp()) * (-_ball(pld.loss(k))).exp()
+    return s1, s2
+
+
+def segment_root_ball(pld: GridPLD, k: int, delta: Fraction) -> arb:
+    """For eps in ``[l_{k-1}, l_k)`` the profile is ``2^-bits (inf + S1 - e^eps S2)`` with the sums
+    over indices >= k, so ``D(eps) = delta`` there at ``eps = log((inf + S1 - delta 2^bits)/S2)``.
+    Returns that ball (NaN when the logarithm's argument is not certainly positive)."""
+    s1, s2 = _tail_sums(pld, k)
+    num = arb(pld.infinity) + s1 - _ball(delta) * arb(2) ** pld.bits
+    if not (num > 0 and s2 > 0):
+        return arb.nan()
+    return (num / s2).log()
+
+
+__all__ = ["GridPLD", "delta_ball", "first_above", "multiply", "power", "segment_root_ball",
+           "to_fixed", "truncate"]

@@ -1,0 +1,130 @@
+"""Certified evaluation and inversion of a grid PLD's privacy profile.
+
+For a grid measure (:class:`~certify.accounting.pld_grid.GridPLD`),
+``D(eps) = 2^-bits [inf + sum_{l_i > eps} M_i (1 - e^{eps - l_i})]`` is continuous, non-increasing,
+and on each segment ``[l_{k-1}, l_k)`` equals ``2^-bits (inf + S1_k - e^eps S2_k)`` (sums over
+``i >= k``), so ``D(eps) = delta`` has the closed-form root ``log((inf + S1_k - delta 2^bits) /
+S2_k)`` in the segment where D crosses delta. The segment is found by bisection on certified
+comparisons at the nodes; a comparison that stays undecided only widens the answer to a node.
+
+* An *upper* pipeline's D bounds the true delta(eps) from above, so any eps with certified
+  ``D_up(eps) <= delta`` bounds the true ``eps(delta) = inf{eps >= 0 : delta(eps) <= delta}``
+  from above.
+* A *lower* pipeline's D bounds delta(eps) from below, so any eps with certified
+  ``D_lo(eps) > delta`` has ``delta(eps) > delta`` and, delta(.) being non-increasing, every
+  smaller eps too: eps(delta) >= eps. At the closed-form root r of a strictly decreasing segment
+  ``D_lo > delta`` holds on the left of r, hence eps(delta) >= r >= lower(r).
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from flint import arb
+
+from certify.accounting.pld_grid import GridPLD, delta_ball, first_above, segment_root_ball
+
+
+def _exact(x: Fraction) -> arb:
+    return arb(x.numerator) / x.denominator
+
+
+def upper_delta(pld: GridPLD, eps: Fraction) -> arb:
+    """An exact arb >= D_up(eps) (the ball's upper end), at the ambient precision."""
+    return delta_ball(pld, eps).upper()
+
+
+def lower_delta(pld: GridPLD, eps: Fraction) -> arb:
+    """An exact arb <= D_lo(eps), never below 0."""
+    lo = delta_ball(pld, eps).lower()
+    return lo if lo > 0 else arb(0)
+
+
+def upper_epsilon(pld: GridPLD, delta: Fraction) -> arb | None:
+    """An exact arb eps >= 0 with certified D_up(eps) <= delta (so eps(delta) <= it), or None
+    when the mass at +infinity alone exceeds delta (no finite eps is certified)."""
+    d = _exact(delta)
+    if delta_ball(pld, Fraction(0)) <= d:
+        return arb(0)
+    if not arb(pld.infinity) * arb(2) ** (-pld.bits) < d:
+        return None
+    n = pld.length
+    lo = first_above(pld, Fraction(0))
+    hi = n - 1  # at the top node D = inf 2^-bits < delta (certified above)
+    if lo > hi or not _node_le(pld, hi, d):  # pragma: no cover - excluded by the checks above
+        return None
+    while lo < hi:  # find the first node with certified D <= delta
+        mid = (lo + hi) // 2
+        if _node_le(pld, mid, d):
+            hi = mid
+        else:
+            lo = mid + 1
+    k = hi
+    best = _exact(pld.loss(k))
+    left = pld.loss(k - 1) if k > 0 else None
+    if left is not None and left < 0:
+        left = Fraction(0)
+    if left is None or delta_ball(pld, left) > d:
+        root = segment_root_ball(pld, k, delta)
+        if root.is_finite() and not root.is_nan():
+            cand = root.upper()
+            if cand < best:
+                best = cand if cand > 0 else arb(0)
+    return best
+
+
+def lower_epsilon(pld: GridPLD, delta: Fraction) -> arb:
+    """An exact arb eps >= 0 with eps(delta) >= it (certified ``D_lo > delta`` to its left)."""
+    d = _exact(delta)
+    if not delta_ball(pld, Fraction(0)) > d:
+        return arb(0)
+    n = pld.length
+    lo = first_above(pld, Fraction(0))
+    if lo >= n or not _node_gt(pld, lo, d):
+        # D_lo > delta at 0 but not at the first node above 0: root in [0, l_lo)
+        return _segment_lower(pld, lo, delta, Fraction(0))
+    hi = n - 1
+    while lo < hi:  # the last node with certified D > delta
+        mid = (lo + hi + 1) // 2
+        if _node_gt(pld, mid, d):
+            lo = mid
+        else:
+            hi = mid - 1
+    return _segment_lower(pld, lo + 1, delta, pld.loss(lo))
+
+
+def _segment_lower(pld: GridPLD, k: int, delta: Fraction, left: Fraction) -> arb:
+    """max(left, lower(root)) on the segment [left, l_k), where D_lo(left) > delta is known."""
+    best = _exact(left)
+    if k >= pld.length:
+        return best  # no finite node above: D is constant (the +inf mass) beyond left
+    root = segment_root_ball(pld, k, delta)
+    if root.is_finite() and not root.is_nan():
+        cand = root.lower()
+        right = _exact(pld.loss(k))
+        if cand > best:
+            best = cand if cand < right else right
+    return best
+
+
+def _node_le(pld: GridPLD, k: int, d: arb) -> bool:
+    return bool(delta_ball(pld, pld.loss(k)) <= d)
+
+
+def _node_gt(pld: GridPLD, k: int, d: arb) -> bool:
+    return bool(delta_ball(pld, pld.loss(k)) > d)
+
+
+def to_fraction(x: arb) -> Fraction:
+    """The exact value of an exact (dyadic) arb."""
+    man, exp = x.man_exp()
+    return Fraction(int(man)) * Fraction(2) ** int(exp)
+
+
+def as_float(x: arb) -> float:
+    return float(x.mid()) if x.is_finite() else math.inf
+
+
+__all__ = ["as_float", "lower_delta", "lower_epsilon", "to_fraction", "upper_delta",
+           "upper_epsilon"]

@@ -1,0 +1,1 @@
+"""Experiments that claims rely on (training dynamics, attacks): seeded, CPU-sized by default."""

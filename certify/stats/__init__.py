@@ -1,0 +1,1 @@
+"""Exact and certified statistics for sampled evidence (binomial confidence intervals, ...)."""

@@ -1,0 +1,384 @@
+"""Certified PLD composition (issue 5, item 2) against independent oracles.
+
+Oracles: the Gaussian closed form (Balle-Wang Thm 8) for q = 1, where T steps with noise sigma are
+one Gaussian with sigma / sqrt(T); the one-step closed forms of
+:class:`~certify.mechanisms.subsampled.SubsampledGaussian` for T = 1; a float quadrature of the
+two-fold composition (scipy, tolerance 1e-9) for T = 2; dp-accounting's pessimistic PLD
+accountant (its answer must lie in ``[our lower - 1e-7, our upper + T * 1e-4]``: it rounds each
+step's loss up by at most its grid 1e-4); exact integer arithmetic for the grid layer.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from flint import arb, ctx, fmpz, fmpz_poly
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import integrate
+from scipy.stats import norm
+
+from certify.accounting import pld_grid as grid
+from certify.accounting.pld import (
+    Phase,
+    check_phases,
+    composed_delta,
+    composed_epsilon,
+)
+from certify.accounting.pld_lower import lower_discretisation
+from certify.accounting.pld_step import upper_discretisations
+from certify.errors import Inconclusive, InvalidArgument
+from certify.mechanisms.gaussian import GaussianMechanism
+from certify.mechanisms.subsampled import SubsampledGaussian
+from certify.numerics.bound import Bound
+from certify.numerics.precision import Target
+
+LOOSE = Target(rel=1e-2)
+COARSE = Target(rel=1e-1)
+
+# -- q = 1: the composition is the Gaussian mechanism with sigma / sqrt(T) ----------------------
+#: (T, sigma): composed mu = sqrt(T) / sigma between 0.3 and 2
+GAUSS = [(1, "1"), (10, "3"), (100, "10"), (1000, "20"), (10_000, "100"), (100_000, "300")]
+GAUSS_LARGE = [(3, "2"), (30, "5"), (300, "12"), (3000, "40"), (30_000, "150"),
+               (100_000, "150"), (100_000, "600")]
+
+
+def _gaussian_cell(steps: int, sigma: str, delta: str, eps: str) -> None:
+    exact = GaussianMechanism(sigma, compositions=steps)
+    e = composed_epsilon([(sigma, 1, steps)], delta, target=LOOSE)
+    assert e.contains(exact.epsilon(delta).lower) and e.contains(exact.epsilon(delta).upper)
+    assert e.rel_width <= 1e-2
+    d = composed_delta([(sigma, 1, steps)], eps, target=LOOSE)
+    assert d.contains(exact.delta(eps).lower) and d.contains(exact.delta(eps).upper)
+
+
+@pytest.mark.parametrize(("steps", "sigma"), GAUSS)
+def test_q_one_contains_the_gaussian_closed_form(steps: int, sigma: str) -> None:
+    _gaussian_cell(steps, sigma, "1e-5", "1")
+
+
+@pytest.mark.large
+@pytest.mark.parametrize(("steps", "sigma"), GAUSS_LARGE)
+@pytest.mark.parametrize(("delta", "eps"), [("1e-3", "0.2"), ("1e-8", "3")])
+def test_q_one_contains_the_gaussian_closed_form_large(steps: int, sigma: str, delta: str,
+                                                       eps: str) -> None:
+    _gaussian_cell(steps, sigma, delta, eps)
+
+
+def test_heterogeneous_gaussian_phases_compose_to_one_gaussian() -> None:
+    # mu^2 = 3 / 1^2 + 4 / 2^2 = 4: a single Gaussian with sigma = 1/2
+    exact = GaussianMechanism("0.5")
+    phases = [("1", 1, 3), ("2", 1, 4)]
+    d = composed_delta(phases, "1.5", target=LOOSE)
+    assert d.contains(exact.delta("1.5").lower)
+    e = composed_epsilon(phases, "1e-6", target=LOOSE)
+    assert e.contains(exact.epsilon("1e-6").lower)
+
+
+# -- T = 1: the one-step closed forms --------------------------------------------------------------
+ONE_STEP = [("1", "0.01", ("0.005", "0.5")), ("0.5", "0.1", ("0.05", "3")),
+            ("0.8", "0.5", ("0.3", "2"))]
+
+
+@pytest.mark.parametrize(("sigma", "q", "epsilons"), ONE_STEP)
+def test_one_step_contains_the_closed_form(sigma: str, q: str, epsilons: tuple[str, str]) -> None:
+    mech = SubsampledGaussian(sigma, q)
+    for eps in epsilons:
+        for direction in ("remove", "add"):
+            exact = mech.direction_delta(eps, direction)
+            d = composed_delta([(sigma, q, 1)], eps, neighbours=direction, target=LOOSE)
+            assert d.contains(exact.lower) and d.contains(exact.upper), (eps, direction, d, exact)
+        d = composed_delta([(sigma, q, 1)], eps, target=LOOSE)
+        assert d.contains(mech.delta(eps).lower)
+    e = composed_epsilon([(sigma, q, 1)], "1e-5")
+    assert e.contains(mech.epsilon("1e-5").lower) and e.rel_width <= 1e-3
+
+
+@pytest.mark.parametrize("direction", ["remove", "add"])
+def test_one_step_epsilon_of_each_direction_brackets_the_closed_form(direction: str) -> None:
+    """delta(eps_lower) >= delta >= delta(eps_upper) with the closed form's certified bounds."""
+    mech = SubsampledGaussian("0.8", "0.5")
+    e = composed_epsilon([("0.8", "0.5", 1)], "1e-3", neighbours=direction, target=LOOSE)
+    assert mech.direction_delta(e.lower, direction).ge("1e-3") is True
+    assert mech.direction_delta(e.upper, direction).le("1e-3") is True
+
+
+@settings(max_examples=12)
+@given(st.sampled_from(["0.5", "0.9", "2"]), st.sampled_from(["0.02", "0.3", "1"]),
+       st.fractions(0, 4, max_denominator=64), st.sampled_from(["remove", "add"]))
+def test_one_step_grids_bracket_the_profile_between_nodes(sigma: str, q: str, eps: Fraction,
+                                                          direction: str) -> None:
+    """The connect-the-dots measure dominates and the Jensen measure is dominated at every eps,
+    on or between nodes (h = 1/32 is deliberately coarse)."""
+    h, bits = Fraction(1, 32), 80
+    s, qq = Fraction(sigma), Fraction(q)
+    with ctx.workprec(160):
+        up = upper_discretisations(s, qq, h, bits, 1e-20, 160)[direction]
+        lo = lower_discretisation(s, qq, h, direction == "add", bits, 1e-20)
+        hi_ball, lo_ball = grid.delta_ball(up, eps), grid.delta_ball(lo, eps)
+    exact = SubsampledGaussian(sigma, q).direction_delta(eps, direction)
+    assert Bound.from_arb(lo_ball).lower <= exact.upper
+    assert exact.lower <= Bound.from_arb(hi_ball).upper
+
+
+# -- T = 2: a float quadrature of the two-fold composition ---------------------------------------
+def _two_fold_remove(sigma: float, q: float, eps: float) -> float:
+    """delta_2(eps) = E_{x~P}[delta_1(eps - L(x))] with the one-step hockey-stick at any real
+    order (remove direction), by scipy quadrature: an oracle independent of our grids."""
+
+    def loss(x: float) -> float:
+        return float(np.logaddexp(math.log1p(-q), math.log(q) + (2 * x - 1) / (2 * sigma**2)))
+
+    def one_step(e: float) -> float:
+        if math.exp(e) <= 1 - q:
+            return 1 - math.exp(e)  # every loss exceeds e
+        x = sigma**2 * math.log((math.expm1(e) + q) / q) + 0.5
+        p_tail = (1 - q) * norm.sf(x / sigma) + q * norm.sf((x - 1) / sigma)
+        return p_tail - math.exp(e) * norm.sf(x / sigma)
+
+    def integrand(x: float) -> float:
+        dens = ((1 - q) * norm.pdf(x / sigma) + q * norm.pdf((x - 1) / sigma)) / sigma
+        return dens * one_step(eps - loss(x))
+
+    lo, hi = -12 * sigma, 1 + 12 * sigma
+    value, _ = integrate.quad(integrand, lo, hi, points=[0.0, 0.5, 1.0], epsabs=1e-13,
+                              epsrel=1e-11, limit=400)
+    return float(value)
+
+
+@pytest.mark.parametrize(("sigma", "q", "eps"), [(1.0, 0.3, 0.5), (0.6, 0.05, 1.0)])
+def test_two_steps_contain_a_quadrature_of_the_two_fold_composition(sigma: float, q: float,
+                                                                   eps: float) -> None:
+    d = composed_delta([(sigma, q, 2)], eps, neighbours="remove", target=Target(rel=1e-4))
+    oracle = _two_fold_remove(sigma, q, eps)
+    assert float(d.lower) - 1e-9 <= oracle <= float(d.upper) + 1e-9
+    assert d.rel_width <= 1e-4
+
+
+# -- heterogeneous phases -------------------------------------------------------------------------
+def test_splitting_a_phase_encloses_the_same_truth() -> None:
+    whole = composed_epsilon([("1.2", "0.05", 60)], "1e-6", target=LOOSE)
+    split = composed_epsilon([("1.2", "0.05", 20), ("1.2", "0.05", 40)], "1e-6", target=LOOSE)
+    assert whole.overlaps(split)
+    mixed = composed_epsilon([("1.2", "0.05", 20), ("0.8", "0.1", 40)], "1e-6", target=LOOSE)
+    assert mixed.gt(whole) is True  # a noisier, larger-q phase costs more privacy
+
+
+def test_zero_sampling_phases_are_the_identity() -> None:
+    assert composed_delta([(1, 0, 100)], "0.1") == Bound.exact(0)
+    assert composed_epsilon([(1, 0, 100)], "1e-5") == Bound.exact(0)
+    with_zero = composed_delta([(1, 0, 100), ("1", "0.2", 5)], "0.5", target=LOOSE)
+    alone = composed_delta([("1", "0.2", 5)], "0.5", target=LOOSE)
+    assert with_zero.overlaps(alone)
+
+
+def test_add_direction_is_exactly_zero_beyond_its_bounded_loss() -> None:
+    # the add loss is < -log(1 - q) = 0.105.. per step: 3 steps cannot exceed 0.4
+    assert composed_delta([("1", "0.1", 3)], "0.4", neighbours="add") == Bound.exact(0)
+    both = composed_delta([("1", "0.1", 3)], "0.4", target=LOOSE)
+    remove = composed_delta([("1", "0.1", 3)], "0.4", neighbours="remove", target=LOOSE)
+    assert both == remove
+
+
+# -- monotonicity: certified orders are never wrong; lower <= upper always ------------------------
+#: a domain where delta stays above ~1e-20 (far smaller deltas need far finer fixed point)
+_SIGMA = st.sampled_from(["0.7", "1", "1.5"])
+_Q = st.sampled_from(["0.05", "0.2", "0.5", "1"])
+_STEPS = st.integers(1, 40)
+
+
+@settings(max_examples=6)
+@given(_SIGMA, _Q, _STEPS, st.fractions(0, "3/2", max_denominator=16),
+       st.fractions(Fraction(1, 16), 1, max_denominator=16))
+def test_delta_is_certified_non_increasing_in_epsilon(sigma: str, q: str, steps: int,
+                                                      eps: Fraction, gap: Fraction) -> None:
+    a = composed_delta([(sigma, q, steps)], eps, target=COARSE)
+    b = composed_delta([(sigma, q, steps)], eps + gap, target=COARSE)
+    assert a.lower <= a.upper and b.lower <= b.upper
+    assert a.lt(b) is not True
+
+
+@settings(max_examples=6)
+@given(_SIGMA, _Q, _STEPS, st.integers(1, 40), st.fractions(0, "3/2", max_denominator=16))
+def test_delta_is_certified_non_decreasing_in_steps(sigma: str, q: str, steps: int, more: int,
+                                                    eps: Fraction) -> None:
+    a = composed_delta([(sigma, q, steps)], eps, target=COARSE)
+    b = composed_delta([(sigma, q, steps + more)], eps, target=COARSE)
+    assert a.gt(b) is not True
+
+
+@settings(max_examples=6)
+@given(_SIGMA, _Q, _STEPS, st.sampled_from(["0.1", "0.5", "2"]))
+def test_epsilon_is_certified_non_increasing_in_sigma(sigma: str, q: str, steps: int,
+                                                      extra: str) -> None:
+    a = composed_epsilon([(sigma, q, steps)], "1e-5", target=COARSE)
+    b = composed_epsilon([(Fraction(sigma) + Fraction(extra), q, steps)], "1e-5", target=COARSE)
+    assert a.lower <= a.upper
+    assert a.lt(b) is not True
+
+
+def test_clear_orders_are_certified() -> None:
+    """The orders are not vacuous: where the truths differ clearly, the intervals separate."""
+    ph = [("1", "0.1", 20)]
+    assert composed_delta(ph, "0.5", target=LOOSE).gt(composed_delta(ph, "1", target=LOOSE))
+    assert composed_epsilon([("1", "0.1", 40)], "1e-5", target=LOOSE).gt(
+        composed_epsilon(ph, "1e-5", target=LOOSE))
+    assert composed_epsilon([("2", "0.1", 20)], "1e-5", target=LOOSE).lt(
+        composed_epsilon(ph, "1e-5", target=LOOSE))
+
+
+# -- the refinement and its budget ----------------------------------------------------------------
+def test_requested_width_is_met() -> None:
+    e = composed_epsilon([("1", "0.05", 200)], "1e-5", target=Target(rel=2e-4))
+    assert e.rel_width <= 2e-4
+
+
+def test_budget_exhaustion_is_inconclusive_with_a_valid_enclosure() -> None:
+    exact = GaussianMechanism("30", compositions=1000).epsilon("1e-5")
+    with pytest.raises(Inconclusive) as info:
+        composed_epsilon([("30", 1, 1000)], "1e-5", target=Target(rel=1e-9), max_nodes=30_000)
+    best = info.value.best
+    assert best is not None and best.contains(exact.lower)
+
+
+# -- cross-check: dp-accounting's pessimistic PLD accountant -------------------------------------
+def _dp_accounting_epsilon(sigma: float, q: float, steps: int, delta: float) -> float:
+    dp = pytest.importorskip("dp_accounting")
+    from dp_accounting.pld import pld_privacy_accountant
+
+    event = dp.SelfComposedDpEvent(dp.PoissonSampledDpEvent(q, dp.GaussianDpEvent(sigma)), steps)
+    return float(pld_privacy_accountant.PLDAccountant().compose(event).get_epsilon(delta))
+
+
+def _check_against_dp_accounting(sigma: float, q: float, steps: int) -> None:
+    ours = composed_epsilon([(sigma, q, steps)], "1e-5")
+    theirs = _dp_accounting_epsilon(sigma, q, steps, 1e-5)
+    assert float(ours.lower) - 1e-7 <= theirs <= float(ours.upper) + steps * 1e-4
+
+
+def test_dp_accounting_lies_in_or_just_above_our_interval() -> None:
+    _check_against_dp_accounting(2.0, 0.1, 10)
+
+
+@pytest.mark.large
+@pytest.mark.parametrize(("sigma", "q", "steps"),
+                         [(1.0, 0.01, 100), (0.8, 0.05, 1000), (1.0, 0.01, 10_000),
+                          (0.5, 0.1, 10_000)])
+def test_dp_accounting_cross_check_large(sigma: float, q: float, steps: int) -> None:
+    _check_against_dp_accounting(sigma, q, steps)
+
+
+@pytest.mark.large
+@pytest.mark.parametrize(("sigma", "q"), [("1", "0.01"), ("0.5", "0.1")])
+def test_issue_width_targets(sigma: str, q: str) -> None:
+    assert composed_epsilon([(sigma, q, 10_000)], "1e-5").rel_width <= 1e-3
+
+
+# -- the grid layer: exact integer arithmetic -----------------------------------------------------
+def _grid(masses: list[int], offset: int, upper: bool, bits: int = 4, inf: int = 0
+          ) -> grid.GridPLD:
+    return grid.GridPLD(offset, fmpz_poly(masses), fmpz(inf), bits, upper, Fraction(1, 4))
+
+
+@settings(max_examples=25)
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=6),
+       st.lists(st.integers(0, 40), min_size=1, max_size=6), st.integers(0, 5),
+       st.integers(0, 5), st.booleans())
+def test_multiply_is_the_exact_convolution_rounded_in_the_pipelines_direction(
+        a: list[int], b: list[int], ia: int, ib: int, upper: bool) -> None:
+    u, v = _grid(a, -2, upper, inf=ia), _grid(b, 3, upper, inf=ib)
+    out = grid.multiply(u, v, 0)
+    conv = np.convolve(a, b)
+    expect = [-((-int(c)) // 16) if upper else int(c) // 16 for c in conv]
+    got = [0] * len(expect)
+    for i in range(out.length):
+        got[out.offset - 1 + i] = int(out.poly[i])
+    # eta = 0 keeps every non-zero coefficient; leading zeros are cut
+    nz = [i for i, c in enumerate(expect) if c]
+    if nz:
+        assert got[nz[0]:nz[-1] + 1] == expect[nz[0]:nz[-1] + 1]
+    inf = ia * (sum(b) + ib) + sum(a) * ib
+    assert int(out.infinity) == (-((-inf) // 16) if upper else inf // 16)
+
+
+def test_rescaling_rounds_every_large_coefficient_in_its_direction() -> None:
+    rng = np.random.default_rng(7)
+    coeffs = [int(x) << 90 | int(y) for x, y in zip(rng.integers(0, 2**62, 3000),
+                                                     rng.integers(0, 2**62, 3000), strict=True)]
+    poly = fmpz_poly(coeffs)
+    up = [int(c) for c in grid._rescale(poly, 80, True).coeffs()]
+    down = [int(c) for c in grid._rescale(poly, 80, False).coeffs()]
+    assert up == [-((-c) >> 80) for c in coeffs] and down == [c >> 80 for c in coeffs]
+
+
+def test_truncation_moves_tails_in_the_bounds_direction() -> None:
+    masses = [3, 1, 50, 60, 2, 4]
+    up = grid.truncate(_grid(masses, 0, True), 4)
+    assert int(up.infinity) == 4 and up.offset == 2  # top tail to +inf, low tail up
+    assert [int(c) for c in up.poly.coeffs()] == [54, 60, 2]
+    lo = grid.truncate(_grid(masses, 0, False), 4)
+    assert int(lo.infinity) == 0 and lo.offset == 2  # low tail dropped, top tail down
+    assert [int(c) for c in lo.poly.coeffs()] == [50, 60, 6]
+
+
+def test_to_fixed_rounds_outward() -> None:
+    with ctx.workprec(64):
+        x = arb(1) / 3
+        assert grid.to_fixed(x, 10, True) == 342 and grid.to_fixed(x, 10, False) == 341
+        assert grid.to_fixed(arb(-1e-30, 1e-29), 10, False) == 0
+
+
+def test_delta_of_a_grid_measure_matches_the_definition() -> None:
+    pld = _grid([1, 2, 3, 4], -1, True, bits=4, inf=1)
+    eps = Fraction(1, 3)
+    with ctx.workprec(128):
+        value = float(grid.delta_ball(pld, eps).mid())
+    losses = [(-1 + i) / 4 for i in range(4)]
+    direct = (1 + sum(m * max(0.0, 1 - math.exp(1 / 3 - lo))
+                      for m, lo in zip([1, 2, 3, 4], losses, strict=True))) / 16
+    assert value == pytest.approx(direct, rel=1e-14)
+
+
+# -- validation -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(("phases", "message"), [
+    ([(-1, "0.1", 10)], "phases[0].sigma=-1 must be positive"),
+    ([(1, "1.5", 10)], "phases[0].q=1.5 must be in [0, 1]"),
+    ([(1, "0.1", 0)], "phases[0].steps=0 must be a positive integer"),
+    ([(1, "0.1", 2.5)], "phases[0].steps=2.5 must be a positive integer"),
+    ([], "phases=[] must not be empty"),
+    ([(1, "0.1")], "phases[0]="),
+    ("abc", "phases='abc'"),
+    ([{"sigma": 1, "q": "0.1"}], "lacks the key 'steps'"),
+])
+def test_bad_phases_name_the_parameter(phases: object, message: str) -> None:
+    with pytest.raises(InvalidArgument, match=re_escape(message)):
+        composed_delta(phases, 1)
+
+
+def re_escape(text: str) -> str:
+    import re
+
+    return re.escape(text)
+
+
+def test_bad_arguments_name_the_parameter() -> None:
+    ph = [(1, "0.1", 10)]
+    with pytest.raises(InvalidArgument, match=r"epsilon=-1 must be non-negative"):
+        composed_delta(ph, -1)
+    with pytest.raises(InvalidArgument, match=r"delta=0 must be in \(0, 1\]"):
+        composed_epsilon(ph, 0)
+    with pytest.raises(InvalidArgument, match=r"neighbours=replace must be one of"):
+        composed_epsilon(ph, "1e-5", neighbours="replace")
+    with pytest.raises(InvalidArgument, match=r"max_nodes=0 must be a positive integer"):
+        composed_epsilon(ph, "1e-5", max_nodes=0)
+
+
+def test_phase_forms_are_equivalent() -> None:
+    a = check_phases([("1", "0.1", 10)])
+    assert a == check_phases(("1", "0.1", 10)) == check_phases([{"sigma": "1", "q": "0.1",
+                                                                 "steps": 10}])
+    assert a == check_phases([Phase(Fraction(1), Fraction(1, 10), 10)])
+    assert a[0].q == Fraction(1, 10)  # a decimal string is that exact number
