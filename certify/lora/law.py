@@ -261,7 +261,9 @@ def side_mass(law: NoiseLaw, side: int, y_point: object,
     if not y_q > 0:
         raise InvalidArgument(f"y={y_point!r} must be positive.")
     goal = _check_target(target, Target(rel=None, absolute=1e-12, max_prec=512))
-    cut = max(_far_cut(law, side, None), y_q)
+    widths = [w for w in (goal.absolute, goal.rel) if w is not None]
+    bits = max(64, 8 + int(-math.log2(min(widths)))) if widths else 64
+    cut = max(_far_cut(law, side, None, bits), y_q)
     inner = integrate(lambda y, analytic: law.density_at(y, side, analytic), y_q, cut,
                       target=goal, max_prec=goal.max_prec, what="tail mass of the noise law")
     with ctx.workprec(128):
@@ -269,13 +271,14 @@ def side_mass(law: NoiseLaw, side: int, y_point: object,
         return Bound.from_arb(inner.to_arb() + arb(0).union(beyond), 128)
 
 
-def _far_cut(law: NoiseLaw, side: int, variance: Fraction | None) -> Fraction:
-    """An integer ``Y`` beyond which the Chernoff tail (and the comparator's) is below 2^-64."""
+def _far_cut(law: NoiseLaw, side: int, variance: Fraction | None, bits: int = 64) -> Fraction:
+    """An integer ``Y`` beyond which the Chernoff tail (and the comparator's) is below
+    ``2^-bits``."""
     with ctx.workprec(64):
         t_right, t_left = _chernoff_rates(law)
         rate = float((t_right if side > 0 else t_left).lower().mid())
     spread = 0.0 if variance is None else 40 * math.sqrt(float(variance))
-    return Fraction(math.ceil((law.r / 2 + 64) * math.log(2) / rate + spread + 1))
+    return Fraction(math.ceil((law.r / 2 + bits) * math.log(2) / rate + spread + 1))
 
 
 def crossing_points(law: NoiseLaw, variance: object, span: float = 12.0,
@@ -417,7 +420,8 @@ def _sign_defect(law: NoiseLaw, v: Fraction, side: int, cuts: list[Fraction],
         g_min, g_max = _range_on_cell(law, v, side, lo, hi, cache)
         if (sg > 0 and g_min > 0) or (sg < 0 and g_max < 0):
             continue
-        if hi - lo <= max(hi, Fraction(1)) * Fraction(1, 2**_CELL_BITS):
+        wrong = (sg > 0 and g_max < 0) or (sg < 0 and g_min > 0)  # a missed crossing: charge it
+        if wrong or hi - lo <= max(hi, Fraction(1)) * Fraction(1, 2**_CELL_BITS):
             worst = abs(g_min).union(abs(g_max))
             total += arb(_q(hi - lo)) * arb(worst.mid() + worst.rad())
             continue
