@@ -25,12 +25,15 @@ K_nu(2 sqrt(alpha gamma))``, DLMF 10.32.10; with ``mu = -a``, ``y = x - mu``, ``
 
 a formula that ``proofs.lora_u.proof_u_law`` derives symbolically and the tests check against
 mpmath quadrature of the mixture. ``f`` is analytic off ``x = mu`` (a logarithmic singularity
-there at ``r = 1``), so integrals are taken on each side of ``mu`` in the variable
-``s = -log|x - mu|``, with rigorous bounds for both ends (:func:`_far_tail`, :func:`_near_tail`).
+there at ``r = 1``), so everything is parametrised by the side of ``mu`` and the distance
+``y = |x - mu| > 0``: masses are integrals in ``y`` away from the kink with a Chernoff tail
+(:func:`_far_tail`), and the neighbourhood of the kink enters only through the rigorous
+:func:`_excision_bound`.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -120,17 +123,30 @@ class NoiseLaw:
         if not y.real > 0:
             # on or across the branch cut: no enclosure is claimed (acb.integral subdivides)
             return acb(arb("nan"))
-        a, b2 = self._a(), self._b2()
-        root_r = arb(self.r).sqrt()
-        nu = self._order()
-        scaled_k = _scaled_bessel_k(self.r, y * (root_r / b2))
-        # e^(a side y / b^2) e^(-kappa y) = e^((side a - sqrt r) y / b^2)
-        exponent = y * ((a * side - root_r) / b2) + self._log_prefactor()
-        return exponent.exp() * (y ** acb(nu)) * scaled_k
+        e, power, k = self.factors(y, side)
+        return e * power * k
+
+    def factors(self, y: acb, side: int) -> tuple[acb, acb, acb]:
+        """``(C e^(c y), y^nu, e^z K_nu(z))`` with ``z = kappa y`` and ``c = (side a - sqrt r) /
+        b^2 < 0`` (``e^(a side y / b^2) e^(-kappa y)``): the three factors of ``f(mu + side y)``.
+        For real ``y > 0`` the first decreases, the second increases and the third decreases
+        (``e^z K_nu(z) = int_0^inf e^(-z (cosh t - 1)) cosh(nu t) dt``)."""
+        a, b2, root_r, nu, log_c = _constants(self.r, self.rho2, ctx.prec)
+        e = (y * ((a * side - root_r) / b2) + log_c).exp()
+        return e, y ** acb(nu), _scaled_bessel_k(self.r, y * (root_r / b2))
 
     def point(self, side: int, y: arb | acb) -> acb:
         """The point ``x = mu + side * y``."""
         return acb(-self._a()) + side * acb(y)
+
+
+@functools.lru_cache(maxsize=64)
+def _constants(r: int, rho2: Fraction, prec: int) -> tuple[arb, arb, arb, arb, arb]:
+    """``(a, b^2, sqrt r, nu, log C)`` of the law at ``prec`` bits (the integrands' hot path
+    would otherwise recompute ``lgamma`` and square roots at every evaluation)."""
+    law = NoiseLaw(r, rho2)
+    with ctx.workprec(prec):
+        return law._a(), law._b2(), arb(r).sqrt(), law._order(), law._log_prefactor()
 
 
 def _scaled_bessel_k(r: int, z: acb) -> acb:
@@ -161,13 +177,6 @@ def _q(x: Fraction) -> fmpq:
 
 
 # -- rigorous tail bounds -------------------------------------------------------------------------
-#
-# One side of mu is integrated in two parts: ``y = |x - mu| >= 1`` in ``y`` itself (the far part,
-# with a Chernoff tail), and ``0 < y <= 1`` in ``s = -log y``, s in [0, inf):
-# ``int_0^1 g(y) dy = int_0^inf g(e^(-s)) e^(-s) ds``, so the kink (a log singularity at r = 1)
-# is s -> inf, where the integrand decays like s e^(-s) and the excision bound is the tail; Arb
-# never has to resolve points within 2^-prec of mu. (The substitution is not used far from mu:
-# complex balls in s would sweep y round the origin, where the density is not small.)
 
 
 def _chernoff_rates(law: NoiseLaw) -> tuple[arb, arb]:
@@ -193,15 +202,6 @@ def _far_tail(law: NoiseLaw, side: int, variance: Fraction | None) -> TailBound:
             sd = arb(_q(variance)).sqrt()
             bound += normal_sf(x / sd) if side > 0 else normal_cdf(x / sd)
         return bound
-
-    return tail
-
-
-def _near_tail(law: NoiseLaw, variance: Fraction | None) -> TailBound:
-    """``s > S`` (``0 < y < w = e^(-S)``): :func:`_excision_bound`."""
-
-    def tail(s_cut: arb) -> arb:
-        return _excision_bound(law, (-s_cut).exp(), variance)
 
     return tail
 
@@ -346,32 +346,23 @@ _CELL_BITS = 40
 
 
 def _factors(law: NoiseLaw, side: int, y: Fraction) -> tuple[arb, arb, arb]:
-    """``(C e^(c y), y^nu, e^z K_nu(z))`` at an exact point ``y > 0`` (``z = kappa y``,
-    ``c = (side a - sqrt r) / b^2 < 0``): a decreasing, an increasing and a decreasing factor of
-    ``f(mu + side y)`` (``e^z K_nu(z) = int_0^inf e^(-z (cosh t - 1)) cosh(nu t) dt`` decreases
-    in ``z > 0``)."""
-    a, b2 = law._a(), law._b2()
-    root_r = arb(law.r).sqrt()
-    yb = arb(_q(y))
-    e = (yb * ((a * side - root_r) / b2) + law._log_prefactor()).exp()
-    power = yb ** law._order()
-    k = _scaled_bessel_k(law.r, acb(yb * root_r / b2)).real
-    return e, power, k
+    """:meth:`NoiseLaw.factors` at an exact point ``y > 0``, as real balls."""
+    e, power, k = law.factors(acb(arb(_q(y))), side)
+    return e.real, power.real, k.real
 
 
 def _range_on_cell(law: NoiseLaw, v: Fraction, side: int, lo: Fraction, hi: Fraction,
-                   cache: dict[Fraction, tuple[arb, arb, arb, arb]]) -> tuple[arb, arb]:
+                   cache: dict[Fraction, tuple[arb, arb, arb, arb, arb]]) -> tuple[arb, arb]:
     """Certain lower and upper bounds of ``f - phi_v`` on the cell ``y in [lo, hi]``, from the
     monotone factors of ``f`` (:func:`_factors`) and of ``phi_v`` (decreasing in ``|x|``),
     evaluated at the two end points only (tight, unlike a ball evaluation on the cell)."""
     for y in (lo, hi):
         if y not in cache:
             e, power, k = _factors(law, side, y)
-            x = law.point(side, arb(_q(y))).real
-            cache[y] = (e, power, k, (-(x * x) / (2 * arb(_q(v)))).exp()
-                        / (2 * arb.pi() * arb(_q(v))).sqrt())
-    e_lo, p_lo, k_lo, phi_lo = cache[lo]
-    e_hi, p_hi, k_hi, phi_hi = cache[hi]
+            x = law.point(side, arb(_q(y)))
+            cache[y] = (e, power, k, _phi(x, v).real, x.real)
+    e_lo, p_lo, k_lo, phi_lo, x_lo = cache[lo]
+    e_hi, p_hi, k_hi, phi_hi, x_hi = cache[hi]
     if law.r % 2 == 0:
         # y^nu e^z K_nu(z) is a polynomial in y with positive coefficients (DLMF 10.49.12):
         # increasing, so one factor instead of two opposite ones (much tighter for large nu)
@@ -380,8 +371,6 @@ def _range_on_cell(law: NoiseLaw, v: Fraction, side: int, lo: Fraction, hi: Frac
     else:
         f_max = e_lo * p_hi * k_lo
         f_min = e_hi * p_lo * k_hi
-    x_lo = law.point(side, arb(_q(lo))).real
-    x_hi = law.point(side, arb(_q(hi))).real
     if (x_lo * x_hi) > 0:  # |x| monotone on the cell
         phi_max, phi_min = _hi(phi_lo, phi_hi), _lo(phi_lo, phi_hi)
     else:
@@ -406,7 +395,7 @@ def _sign_defect(law: NoiseLaw, v: Fraction, side: int, cuts: list[Fraction],
     bisected, and a cell narrower than ``2^-_CELL_BITS`` (relative to its position) contributes
     ``width * sup |f - phi|``."""
     total = arb(0)
-    cache: dict[Fraction, tuple[arb, arb, arb, arb]] = {}
+    cache: dict[Fraction, tuple[arb, arb, arb, arb, arb]] = {}
     stack: list[tuple[Fraction, Fraction, int]] = []
     for lo, hi, sg in zip(cuts, cuts[1:], signs, strict=False):
         # log-spaced start cells near the kink, so that e.g. a log singularity is bracketed
