@@ -206,19 +206,26 @@ def _wishart_mean_check(r: int = 4, d: int = 3, n: int = 100_000) -> dict[str, V
             "var_M00_sample": var_diag, "var_M00_exact": 2 / r, "level": "z <= 5 (two-sided 6e-7)"}
 
 
-def check_ldp3() -> Outcome:
-    sym, ok = symbolic_evidence("proofs.wishart: the moments of eqs. 28-30 re-derived",
-                                _proofs("proof_ldp3_moments", "proof_wishart_covariance"))
+def _wishart_claim(proof_names: tuple[str, ...], symbolic_method: str, sampling_method: str,
+                   summary: str) -> Outcome:
+    """Symbolic Wishart moments plus the Monte Carlo check of ``A^T A`` (LDP-3, WPM-1)."""
+    sym, ok = symbolic_evidence(symbolic_method, _proofs(*proof_names))
     start = time.perf_counter()
     stats = _wishart_mean_check()
-    stat = Evidence("statistical", "Monte Carlo of A^T A (fixed seed): mean and Var of entries",
-                    stats, 0, time.perf_counter() - start)
+    stat = Evidence("statistical", sampling_method, stats, 0, time.perf_counter() - start)
     z = cast(float, stats["max_abs_z_mean"])
     if ok and z <= 5:
-        return Outcome((sym, stat), Verdict("confirmed", "the moments check out symbolically and "
-                                                         "by sampling"))
+        return Outcome((sym, stat), Verdict("confirmed", summary))
     return Outcome((sym, stat), Verdict("inconclusive", "checks disagree",
                                         reason=f"symbolic ok={ok}, max |z|={z:.2f}"))
+
+
+def check_ldp3() -> Outcome:
+    return _wishart_claim(
+        ("proof_ldp3_moments", "proof_wishart_covariance"),
+        "proofs.wishart: the moments of eqs. 28-30 re-derived",
+        "Monte Carlo of A^T A (fixed seed): mean and Var of entries",
+        "the moments check out symbolically and by sampling")
 
 
 WPM1 = ClaimInfo(
@@ -231,19 +238,11 @@ WPM1 = ClaimInfo(
 
 
 def check_wpm1() -> Outcome:
-    sym, ok = symbolic_evidence("proofs.wishart: E[A^T A], covariances and fourth moments",
-                                _proofs("proof_wishart_mean", "proof_wishart_covariance",
-                                        "proof_wishart_higher_moments"))
-    start = time.perf_counter()
-    stats = _wishart_mean_check()
-    stat = Evidence("statistical", "Monte Carlo of A^T A (fixed seed): E[M] = I within z <= 5",
-                    stats, 0, time.perf_counter() - start)
-    z = cast(float, stats["max_abs_z_mean"])
-    if ok and z <= 5:
-        return Outcome((sym, stat), Verdict("confirmed", "E[M] = I and the Wishart moments are "
-                                                         "derived symbolically and match sampling"))
-    return Outcome((sym, stat), Verdict("inconclusive", "checks disagree",
-                                        reason=f"symbolic ok={ok}, max |z|={z:.2f}"))
+    return _wishart_claim(
+        ("proof_wishart_mean", "proof_wishart_covariance", "proof_wishart_higher_moments"),
+        "proofs.wishart: E[A^T A], covariances and fourth moments",
+        "Monte Carlo of A^T A (fixed seed): E[M] = I within z <= 5",
+        "E[M] = I and the Wishart moments are derived symbolically and match sampling")
 
 
 # -- LDP-4, LDP-4.c, LDP-5 -------------------------------------------------------------------------
