@@ -109,3 +109,16 @@ def test_invalid_bounds_rejected() -> None:
         Bound.from_arb(arb.nan())
     with pytest.raises(InvalidArgument):
         Bound.exact(float("nan"))
+
+
+def test_from_arb_beyond_decimal_exponent_range_is_inconclusive() -> None:
+    """A ball far below Decimal's smallest exponent cannot be written as a Decimal endpoint:
+    the answer is Inconclusive, never an arithmetic exception or a clamped 0."""
+    import pytest
+    from flint import arb
+
+    from certify.errors import Inconclusive
+
+    tiny = arb(2) ** (-(10**19))  # about 10^(-3e18), below Decimal's Emin
+    with pytest.raises(Inconclusive, match="beyond what a Decimal"):
+        Bound.from_arb(tiny)

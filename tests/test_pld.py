@@ -19,17 +19,26 @@ from flint import arb, ctx, fmpz, fmpz_poly
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate
+from scipy.optimize import brentq
 from scipy.stats import norm
 
 from certify.accounting import pld_grid as grid
+from certify.accounting import pld_step
 from certify.accounting.pld import (
+    PLD_EPSILON_TARGET,
     Phase,
     check_phases,
     composed_delta,
     composed_epsilon,
 )
 from certify.accounting.pld_lower import lower_discretisation
-from certify.accounting.pld_step import upper_discretisations
+from certify.accounting.pld_step import (
+    Coarsening,
+    breakpoints,
+    merge_scale,
+    rest_density,
+    upper_discretisations,
+)
 from certify.errors import Inconclusive, InvalidArgument
 from certify.mechanisms.gaussian import GaussianMechanism
 from certify.mechanisms.subsampled import SubsampledGaussian
@@ -48,10 +57,10 @@ GAUSS_LARGE = [(3, "2"), (30, "5"), (300, "12"), (3000, "40"), (30_000, "150"),
 
 def _gaussian_cell(steps: int, sigma: str, delta: str, eps: str) -> None:
     exact = GaussianMechanism(sigma, compositions=steps)
-    e = composed_epsilon([(sigma, 1, steps)], delta, target=LOOSE)
+    e = composed_epsilon([(sigma, 1, steps)], delta, target=LOOSE, method="grid")
     assert e.contains(exact.epsilon(delta).lower) and e.contains(exact.epsilon(delta).upper)
     assert e.rel_width <= 1e-2
-    d = composed_delta([(sigma, 1, steps)], eps, target=LOOSE)
+    d = composed_delta([(sigma, 1, steps)], eps, target=LOOSE, method="grid")
     assert d.contains(exact.delta(eps).lower) and d.contains(exact.delta(eps).upper)
 
 
@@ -71,7 +80,7 @@ def test_q_one_contains_the_gaussian_closed_form_large(steps: int, sigma: str, d
 def test_heterogeneous_gaussian_phases_compose_to_one_gaussian() -> None:
     # mu^2 = 3 / 1^2 + 4 / 2^2 = 4: a single Gaussian with sigma = 1/2
     exact = GaussianMechanism("0.5")
-    phases = [("1", 1, 3), ("2", 1, 4)]
+    phases = [("1", 1, 3), ("2", 1, 4)]  # two phases: composed on grids even with method auto
     d = composed_delta(phases, "1.5", target=LOOSE)
     assert d.contains(exact.delta("1.5").lower)
     e = composed_epsilon(phases, "1e-6", target=LOOSE)
@@ -89,11 +98,12 @@ def test_one_step_contains_the_closed_form(sigma: str, q: str, epsilons: tuple[s
     for eps in epsilons:
         for direction in ("remove", "add"):
             exact = mech.direction_delta(eps, direction)
-            d = composed_delta([(sigma, q, 1)], eps, neighbours=direction, target=LOOSE)
+            d = composed_delta([(sigma, q, 1)], eps, neighbours=direction, target=LOOSE,
+                               method="grid")
             assert d.contains(exact.lower) and d.contains(exact.upper), (eps, direction, d, exact)
-        d = composed_delta([(sigma, q, 1)], eps, target=LOOSE)
+        d = composed_delta([(sigma, q, 1)], eps, target=LOOSE, method="grid")
         assert d.contains(mech.delta(eps).lower)
-    e = composed_epsilon([(sigma, q, 1)], "1e-5")
+    e = composed_epsilon([(sigma, q, 1)], "1e-5", method="grid")
     assert e.contains(mech.epsilon("1e-5").lower) and e.rel_width <= 1e-3
 
 
@@ -101,7 +111,8 @@ def test_one_step_contains_the_closed_form(sigma: str, q: str, epsilons: tuple[s
 def test_one_step_epsilon_of_each_direction_brackets_the_closed_form(direction: str) -> None:
     """delta(eps_lower) >= delta >= delta(eps_upper) with the closed form's certified bounds."""
     mech = SubsampledGaussian("0.8", "0.5")
-    e = composed_epsilon([("0.8", "0.5", 1)], "1e-3", neighbours=direction, target=LOOSE)
+    e = composed_epsilon([("0.8", "0.5", 1)], "1e-3", neighbours=direction, target=LOOSE,
+                         method="grid")
     assert mech.direction_delta(e.lower, direction).ge("1e-3") is True
     assert mech.direction_delta(e.upper, direction).le("1e-3") is True
 
@@ -149,6 +160,34 @@ def _two_fold_remove(sigma: float, q: float, eps: float) -> float:
     return float(value)
 
 
+def _two_fold_replace(sigma: float, q: float, eps: float) -> float:
+    """delta_2(eps) = E_{x~P}[delta_1(eps - L(x))] for the replace pair P = (1-q)N(0) + qN(1),
+    P' = (1-q)N(0) + qN(-1): the one-step hockey-stick at any real order by bisection on the
+    (increasing) loss, root by Brent's method, and normal tails, then scipy quadrature
+    (independent of our grids and of the closed-form root)."""
+
+    def dens(x: float, shift: float) -> float:
+        return float((1 - q) * norm.pdf(x / sigma) + q * norm.pdf((x - shift) / sigma)) / sigma
+
+    def log_dens(x: float, shift: float) -> float:
+        return float(np.logaddexp(math.log1p(-q) + norm.logpdf(x / sigma),
+                                  math.log(q) + norm.logpdf((x - shift) / sigma)))
+
+    def loss(x: float) -> float:
+        return log_dens(x, 1.0) - log_dens(x, -1.0)
+
+    def one_step(e: float) -> float:
+        x = brentq(lambda t: loss(t) - e, -60.0, 60.0, xtol=1e-14, rtol=1e-15)
+        p_tail = (1 - q) * norm.sf(x / sigma) + q * norm.sf((x - 1) / sigma)
+        q_tail = (1 - q) * norm.sf(x / sigma) + q * norm.sf((x + 1) / sigma)
+        return float(p_tail - math.exp(e) * q_tail)
+
+    value, _ = integrate.quad(lambda x: dens(x, 1.0) * one_step(eps - loss(x)), -12 * sigma - 1,
+                              12 * sigma + 1, points=[-1.0, 0.0, 1.0], epsabs=1e-13,
+                              epsrel=1e-11, limit=400)
+    return float(value)
+
+
 @pytest.mark.parametrize(("sigma", "q", "eps"), [(1.0, 0.3, 0.5), (0.6, 0.05, 1.0)])
 def test_two_steps_contain_a_quadrature_of_the_two_fold_composition(sigma: float, q: float,
                                                                    eps: float) -> None:
@@ -156,6 +195,126 @@ def test_two_steps_contain_a_quadrature_of_the_two_fold_composition(sigma: float
     oracle = _two_fold_remove(sigma, q, eps)
     assert float(d.lower) - 1e-9 <= oracle <= float(d.upper) + 1e-9
     assert d.rel_width <= 1e-4
+
+
+def test_two_replace_steps_contain_a_quadrature_of_the_two_fold_composition() -> None:
+    d = composed_delta([(0.9, 0.2, 2)], 0.6, neighbours="replace-one", target=Target(rel=1e-4))
+    oracle = _two_fold_replace(0.9, 0.2, 0.6)
+    assert float(d.lower) - 1e-9 <= oracle <= float(d.upper) + 1e-9
+    assert d.rel_width <= 1e-4
+
+
+# -- replace-one and sensitivity (issue 5, item 2) ------------------------------------------------
+@pytest.mark.parametrize(("sigma", "q", "epsilons"), [("1", "0.05", ("0.02", "0.5")),
+                                                      ("0.7", "0.4", ("0.3", "2"))])
+def test_replace_one_step_contains_the_closed_form(sigma: str, q: str,
+                                                   epsilons: tuple[str, str]) -> None:
+    mech = SubsampledGaussian(sigma, q, neighbours="replace-one")
+    for eps in epsilons:
+        d = composed_delta([(sigma, q, 1)], eps, neighbours="replace-one", target=LOOSE,
+                           method="grid")
+        exact = mech.delta(eps)
+        assert d.contains(exact.lower) and d.contains(exact.upper), (eps, d, exact)
+    e = composed_epsilon([(sigma, q, 1)], "1e-4", neighbours="replace-one", target=LOOSE,
+                         method="grid")
+    assert mech.delta(e.lower).ge("1e-4") is True and mech.delta(e.upper).le("1e-4") is True
+
+
+@pytest.mark.parametrize(("steps", "sigma"), [(10, "6"), (1000, "60")])
+def test_replace_q_one_is_the_gaussian_with_twice_the_sensitivity(steps: int, sigma: str) -> None:
+    exact = GaussianMechanism(sigma, compositions=steps, neighbours="replace-one")
+    e = composed_epsilon([(sigma, 1, steps)], "1e-5", neighbours="replace-one", target=LOOSE,
+                         method="grid")
+    assert e.contains(exact.epsilon("1e-5").lower) and e.contains(exact.epsilon("1e-5").upper)
+
+
+def test_sensitivity_scales_the_noise() -> None:
+    """Only sigma / sensitivity enters: against the Gaussian closed form at q = 1 and the
+    one-step closed forms at q < 1 (both on grids)."""
+    exact = GaussianMechanism("3", sensitivity="0.5", compositions=50)
+    e = composed_epsilon([("3", 1, 50, "0.5")], "1e-6", target=LOOSE, method="grid")
+    assert e.contains(exact.epsilon("1e-6").lower)
+    mech = SubsampledGaussian("1.5", "0.2", sensitivity="2")
+    for d in ("remove", "add"):
+        b = composed_delta([{"sigma": "1.5", "q": "0.2", "steps": 1, "sensitivity": "2"}], "0.2",
+                           neighbours=d, target=LOOSE, method="grid")
+        assert b.contains(mech.direction_delta("0.2", d).lower)
+    assert check_phases([("1", "0.1", 3, "2")])[0].noise_ratio == Fraction(1, 2)
+
+
+def test_auto_answers_one_step_and_q_one_by_the_closed_forms() -> None:
+    """Exact, and at least 1e-10 wide whatever coarser width was asked (they cost ms)."""
+    narrow = Target(rel=1e-10, absolute=1e-18)
+    one = composed_epsilon([("1", "0.05", 1)], "1e-5", target=LOOSE)
+    assert one == SubsampledGaussian("1", "0.05").epsilon("1e-5", Target(rel=1e-10))
+    rep = composed_delta([("1", "0.05", 1, "2")], "1", neighbours="replace-one")
+    assert rep == SubsampledGaussian("1", "0.05", "2", "replace-one").delta("1", narrow)
+    gauss = composed_epsilon([("10", 1, 100)], "1e-5")
+    assert gauss == GaussianMechanism("10", compositions=100).epsilon(
+        "1e-5", Target(rel=1e-10, absolute=PLD_EPSILON_TARGET.absolute))
+    assert gauss.rel_width <= 1e-10
+
+
+# -- merged intervals (the speed-up): sound for any breakpoints, the same truth -------------------
+@settings(max_examples=10)
+@given(st.sampled_from(["remove", "add", "replace"]), st.fractions(0, 3, max_denominator=32),
+       st.lists(st.integers(1, 40), min_size=1, max_size=8))
+def test_any_breakpoints_give_a_dominating_measure(kind: str, eps: Fraction,
+                                                   gaps: list[int]) -> None:
+    """Connect-the-dots on an arbitrary subset of nodes still bounds delta from above (the chord
+    argument does not need adjacent nodes)."""
+    s, q, h = Fraction(9, 10), Fraction(1, 10), Fraction(1, 64)
+    with ctx.workprec(160):
+        if kind == "replace":
+            full = pld_step._replace_nodes(s, q, h, list(range(-300, 301)))
+        else:
+            full = pld_step._remove_add_nodes(s, q, h, list(range(-8, 300)))[kind]
+        keep, i = [0], 0
+        for g in gaps * 40:
+            i += g
+            if i >= len(full) - 1:
+                break
+            keep.append(i)
+        keep.append(len(full) - 1)
+        coarse = pld_step._connect_the_dots([full[k] for k in keep], h, 90)
+        up = grid.delta_ball(coarse, eps)
+    exact = SubsampledGaussian(s, q).direction_delta(eps, kind, Target(rel=1e-12))
+    assert exact.lower <= Bound.from_arb(up).upper, (kind, eps, keep[:5])
+
+
+def test_merging_keeps_few_nodes_and_encloses_the_same_truth(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    merged = composed_epsilon([("1", "0.005", 60)], "1e-5")
+    monkeypatch.setattr(pld_step, "COARSEN", 0.0)
+    fine = composed_epsilon([("1", "0.005", 60)], "1e-5")
+    assert merged.overlaps(fine) and merged.rel_width <= 1e-3
+    # a flat weight keeps the dense middle and merges the far tail of a small-q step
+    flat = Coarsening(lambda x: np.ones_like(x), 0.0, 0.25)
+    kept = breakpoints("remove", 1.0, 0.002, 1e-4, 1e-15, {"remove": flat})
+    every = breakpoints("remove", 1.0, 0.002, 1e-4, 1e-15)
+    assert len(kept) < len(every) / 10 and kept[0] == every[0] and kept[-1] == every[-1]
+    assert merge_scale(np.array([1.0, 1.0]), 0.0) == 0.0
+
+
+def test_merged_lower_discretisation_stays_below_the_truth() -> None:
+    """The lower grid with merged intervals (a weight that merges aggressively) is still
+    dominated by the true one-step profile."""
+    s, q, h = Fraction(1), Fraction(1, 50), Fraction(1, 256)
+    flat = Coarsening(lambda x: np.ones_like(x), 0.0, 4.0)
+    mech = SubsampledGaussian(s, q)
+    with ctx.workprec(160):
+        for kind in ("remove", "add"):
+            lo = lower_discretisation(s, q, h, kind, 90, 1e-20, flat)
+            for eps in (Fraction(0), Fraction(1, 100), Fraction(1, 10), Fraction(1)):
+                low = Bound.from_arb(grid.delta_ball(lo, eps)).lower
+                assert low <= mech.direction_delta(eps, kind).upper, (kind, eps)
+
+
+def test_rest_density_reads_a_grid_measure() -> None:
+    pld = grid.GridPLD(2, fmpz_poly([0, 4, 0, 0]), fmpz(0), 4, True, Fraction(1, 2))
+    dens = rest_density(pld, window=0)
+    # node 3 (loss 3/2) holds 4/16 of mass over h = 1/2: density 1/2
+    assert dens(np.array([1.5, 1.0, 9.0])).tolist() == [0.5, 0.0, 0.0]
 
 
 # -- heterogeneous phases -------------------------------------------------------------------------
@@ -239,7 +398,8 @@ def test_requested_width_is_met() -> None:
 def test_budget_exhaustion_is_inconclusive_with_a_valid_enclosure() -> None:
     exact = GaussianMechanism("30", compositions=1000).epsilon("1e-5")
     with pytest.raises(Inconclusive) as info:
-        composed_epsilon([("30", 1, 1000)], "1e-5", target=Target(rel=1e-9), max_nodes=30_000)
+        composed_epsilon([("30", 1, 1000)], "1e-5", target=Target(rel=1e-9), max_nodes=30_000,
+                         method="grid")
     best = info.value.best
     assert best is not None and best.contains(exact.lower)
 
@@ -350,6 +510,7 @@ def test_delta_of_a_grid_measure_matches_the_definition() -> None:
     ([(1, "0.1", 2.5)], "phases[0].steps=2.5 must be a positive integer"),
     ([], "phases=[] must not be empty"),
     ([(1, "0.1")], "phases[0]="),
+    ([(1, "0.1", 3, 0)], "phases[0].sensitivity=0 must be positive"),
     ("abc", "phases='abc'"),
     ([{"sigma": 1, "q": "0.1"}], "lacks the key 'steps'"),
 ])
@@ -372,6 +533,8 @@ def test_bad_arguments_name_the_parameter() -> None:
         composed_epsilon(ph, 0)
     with pytest.raises(InvalidArgument, match=r"neighbours=replace must be one of"):
         composed_epsilon(ph, "1e-5", neighbours="replace")
+    with pytest.raises(InvalidArgument, match=r"method=fft must be one of"):
+        composed_epsilon(ph, "1e-5", method="fft")
     with pytest.raises(InvalidArgument, match=r"max_nodes=0 must be a positive integer"):
         composed_epsilon(ph, "1e-5", max_nodes=0)
 

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 from certify.accounting.rdp import (
     balle_epsilon,
+    cks_epsilon,
     epsilon_from_rdp,
+    kl_epsilon,
     mironov_epsilon,
     rdp,
     rdp_epsilon,
@@ -269,6 +271,75 @@ def test_rdp_epsilon_is_an_upper_bound_on_the_exact_epsilon(
     by_rdp = rdp_epsilon(mech, delta, orders, conversion)
     exact = mech.epsilon(delta)
     assert by_rdp.ge(exact) is True, (sigma, q, delta, by_rdp, exact)
+
+
+# -- steps, single directions, CKS and the KL shortcut ------------------------------------------
+def mp_cks(rho: mpmath.mpf, alpha: mpmath.mpf, delta: mpmath.mpf) -> mpmath.mpf:
+    """CKS 2020 Prop. 12 as printed (delta-form), solved for eps by mpmath.findroot: an oracle
+    that shares no algebra with either implementation."""
+    def gap(eps: mpmath.mpf) -> mpmath.mpf:
+        return ((alpha - 1) * (rho - eps) - mpmath.log(alpha)
+                + (alpha - 1) * mpmath.log(1 - 1 / alpha) - mpmath.log(delta))
+    return mpmath.findroot(gap, rho)
+
+
+@settings(max_examples=20)
+@given(st.fractions(min_value=0, max_value=50, max_denominator=1000),
+       st.fractions(min_value=Fraction(101, 100), max_value=256, max_denominator=100),
+       st.floats(min_value=-30, max_value=-0.01).map(lambda t: 10.0**t))
+def test_cks_matches_its_delta_form_and_balle(rho: Fraction, alpha: Fraction,
+                                              delta: float) -> None:
+    r = Bound.exact(rho)
+    c = cks_epsilon(r, alpha, delta)
+    with mpmath.workdps(_CONV_DPS):
+        assert c.contains(mp_cks(_mp(rho), _mp(alpha), mpmath.mpf(delta)))
+    assert c.overlaps(balle_epsilon(r, alpha, delta))  # one number, two forms
+
+
+@pytest.mark.parametrize(("rho", "delta", "claims_zero"), [
+    ("1e-8", "1e-3", True),          # 1 - e^-rho = 1e-8 < delta^2 = 1e-6
+    ("1e-6", "1e-3", True),          # 1 - e^-rho = 1e-6 - 5e-13 < 1e-6: by a hair
+    ("1.000001e-6", "1e-3", False),  # 1 - e^-rho = 1.0000005e-6 > 1e-6
+    ("0.5", "0.5", False),
+])
+def test_kl_shortcut_claims_zero_exactly_when_delta_exceeds_the_tv_bound(
+        rho: str, delta: str, claims_zero: bool) -> None:
+    b = kl_epsilon(Bound.exact(rho), 2, delta)
+    with mpmath.workdps(60):
+        expected = mpmath.mpf(delta) ** 2 > -mpmath.expm1(-mpmath.mpf(rho))
+    assert expected == claims_zero
+    assert (b == Bound.exact(0)) == claims_zero
+    if not claims_zero:
+        assert b.lower == 0 and not b.upper.is_finite()
+
+
+def test_kl_shortcut_is_sound_where_it_claims_zero() -> None:
+    """Where the shortcut says eps = 0, the certified delta(0) (the TV distance of the pair) is
+    below delta, for one step and for T steps (RDP = T times the one-step value)."""
+    from certify.accounting.pld import composed_delta
+
+    one = SubsampledGaussian(2, "0.001")
+    rho = rdp(one, [Fraction(5, 4)])
+    assert epsilon_from_rdp(rho, [Fraction(5, 4)], "1e-3", "kl-tv") == Bound.exact(0)
+    assert one.delta(0).le("1e-3") is True
+    ten = SubsampledGaussian(2, "0.001", steps=10)
+    rho = rdp(ten, [Fraction(5, 4)])
+    assert epsilon_from_rdp(rho, [Fraction(5, 4)], "1e-2", "kl-tv") == Bound.exact(0)
+    assert composed_delta([(2, "0.001", 10)], 0).le("1e-2") is True
+
+
+def test_steps_multiply_the_divergence_and_single_directions() -> None:
+    one = SubsampledGaussian("1.2", "0.1")
+    many = SubsampledGaussian("1.2", "0.1", steps=250)
+    for order in (Fraction(3, 2), 4):
+        for d in ("remove", "add"):
+            a, b = renyi_divergence(one, order, d), renyi_divergence(many, order, d)
+            scaled = Bound.from_fractions(Fraction(a.lower) * 250, Fraction(a.upper) * 250)
+            assert b.overlaps(scaled) and b.rel_width <= 1e-9
+    rem = SubsampledGaussian("1.2", "0.1", neighbours="remove")
+    assert rdp(rem, [4])[0] == renyi_divergence(one, 4, "remove")
+    both = rdp(one, [4])[0]
+    assert both.overlaps(renyi_divergence(one, 4, "remove"))  # remove dominates at order 4
 
 
 # -- bad input ----------------------------------------------------------------------------------

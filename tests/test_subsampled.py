@@ -317,8 +317,12 @@ def test_registered_for_the_cli() -> None:
     assert mech.sigma == Fraction(9, 10) and mech.q == Fraction(1, 100)
     with pytest.raises(InvalidArgument, match="q"):
         build_mechanism("subsampled-gaussian", {"sigma": "0.9"})
-    with pytest.raises(InvalidArgument, match="steps"):
-        build_mechanism("subsampled-gaussian", {"sigma": "0.9", "q": "0.1", "steps": "3"})
+    with pytest.raises(InvalidArgument, match="bogus=3"):
+        build_mechanism("subsampled-gaussian", {"sigma": "0.9", "q": "0.1", "bogus": "3"})
+    built = build_mechanism("subsampled-gaussian", {"sigma": "0.9", "q": "0.1", "steps": "3"})
+    assert isinstance(built, SubsampledGaussian) and built.steps == 3
+    with pytest.raises(InvalidArgument, match="steps=1e3 must be a positive integer"):
+        build_mechanism("subsampled-gaussian", {"sigma": "0.9", "q": "0.1", "steps": "1e3"})
     assert isinstance(MechanismEntry, type)
 
 
@@ -332,6 +336,8 @@ def test_registered_for_the_cli() -> None:
         ({"sigma": 1, "q": "nan"}, "q=nan"),
         ({"sigma": 1, "q": 0.1, "sensitivity": 0}, "sensitivity=0"),
         ({"sigma": 1, "q": 0.1, "neighbours": "swap"}, "neighbours=swap"),
+        ({"sigma": 1, "q": 0.1, "steps": 0}, "steps=0"),
+        ({"sigma": 1, "q": 0.1, "steps": 2.5}, "steps=2.5"),
     ],
 )
 def test_bad_parameters(kwargs: dict, name: str) -> None:
@@ -356,3 +362,95 @@ def test_bad_calls() -> None:
         mech.sample(10, rng, neighbour=2)
     with pytest.raises(InvalidArgument, match="backend=torch"):
         mech.sample(10, rng, backend="torch")
+
+
+# -- steps > 1: the certified PLD composition (issue 5: certify profile ... steps=T) -------------
+def test_steps_route_to_the_pld_composition_and_q_one_is_the_gaussian() -> None:
+    """q = 1: T steps are the Gaussian mechanism with sigma / sqrt(T) (Balle-Wang), which both
+    modules must enclose; for q < 1 the mechanism's answer is the PLD composition's."""
+    from certify.accounting.pld import composed_delta, composed_epsilon
+
+    g = GaussianMechanism("4", compositions=16)
+    m = SubsampledGaussian("4", 1, steps=16)
+    assert m.epsilon("1e-5").overlaps(g.epsilon("1e-5"))
+    assert m.delta("0.5").overlaps(g.delta("0.5"))
+    m = SubsampledGaussian("1", "0.05", steps=40)
+    e = m.epsilon("1e-5")
+    assert e.rel_width <= 1e-3  # the PLD default width
+    assert e.overlaps(composed_epsilon([("1", "0.05", 40)], "1e-5"))
+    d = SubsampledGaussian("1", "0.05", steps=40, neighbours="remove").delta("1")
+    assert d.overlaps(composed_delta([("1", "0.05", 40)], "1", neighbours="remove"))
+    # more steps cost more privacy (certified: the enclosures separate)
+    assert SubsampledGaussian("1", "0.05", steps=80).epsilon("1e-5").gt(e) is True
+
+
+def test_steps_with_sensitivity_and_replace_one() -> None:
+    # sigma / sensitivity is all that matters
+    a = SubsampledGaussian("2", "0.05", sensitivity="2", steps=30).epsilon("1e-5")
+    b = SubsampledGaussian("1", "0.05", steps=30).epsilon("1e-5")
+    assert a.overlaps(b)
+    # replace-one at q = 1: the Gaussian mechanism with 2C
+    r = SubsampledGaussian("3", 1, steps=9, neighbours="replace-one").delta("1")
+    g = GaussianMechanism("3", compositions=9, neighbours="replace-one").delta("1")
+    assert r.overlaps(g)
+    assert SubsampledGaussian("1", "0.05", steps=30, neighbours="replace-one").epsilon(
+        "1e-5").gt(b) is True  # replacing moves the sum by up to 2C: more privacy loss
+
+
+def test_single_directions_of_one_step() -> None:
+    """neighbours=remove/add: one direction's profile; add's loss is bounded by -log(1-q), so
+    its delta is 0 beyond and eps(delta) lies below that bound."""
+    rem = SubsampledGaussian("0.8", "0.3", neighbours="remove")
+    add = SubsampledGaussian("0.8", "0.3", neighbours="add")
+    both = SubsampledGaussian("0.8", "0.3")
+    for eps in ("0.1", "0.3"):
+        assert rem.delta(eps).overlaps(both.direction_delta(eps, "remove"))
+        assert add.delta(eps).overlaps(both.direction_delta(eps, "add"))
+    zero = add.delta("0.5")  # -log(0.7) = 0.357 < 0.5
+    assert zero.lower == zero.upper == 0
+    e = add.epsilon("1e-3")
+    assert e.lt(-math.log(0.7)) is True
+    assert add.delta(e.upper).le("1e-3") is True and add.delta(e.lower).ge("1e-3") is True
+    assert both.epsilon("1e-3").overlaps(rem.epsilon("1e-3"))  # remove dominates here
+
+
+def test_params_and_sampler_with_steps() -> None:
+    mech = SubsampledGaussian("1", "0.5", steps=4, neighbours="remove")
+    assert mech.params()["steps"] == "4" and "steps" not in SubsampledGaussian(1, "0.5").params()
+    assert mech.one_step() == SubsampledGaussian("1", "0.5", neighbours="remove")
+    rng = np.random.default_rng(3)
+    x = mech.sample(50_000, rng, neighbour=1)
+    assert x.shape == (50_000, 4)
+    # each step: mean q C = 0.5, variance sigma^2 + q(1-q) C^2 = 1.25 (5 sd of the mean: 0.011)
+    assert np.all(np.abs(x.mean(axis=0) - 0.5) < 0.03)
+    assert np.all(np.abs(x.var(axis=0) - 1.25) < 0.05)
+
+
+def test_cli_profile_with_steps_matches_the_api() -> None:
+    """``certify profile subsampled-gaussian sigma=.. q=.. steps=.. delta=.. --json`` (typer's
+    CliRunner) returns the API's certified interval; bad steps are usage errors."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from certify.accounting.pld import composed_delta, composed_epsilon
+    from certify.cli import app, main
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["profile", "subsampled-gaussian", "sigma=1", "q=0.05",
+                                 "steps=40", "delta=1e-5", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["params"]["steps"] == "40" and data["delta"] == {"lower": "0.00001",
+                                                                   "upper": "0.00001"}
+    api = composed_epsilon([("1", "0.05", 40)], "1e-5")
+    got = Bound.from_strings(data["epsilon"]["lower"], data["epsilon"]["upper"])
+    assert got.overlaps(api) and got.rel_width <= 1e-3
+    result = runner.invoke(app, ["profile", "subsampled-gaussian", "sigma=1", "q=0.05",
+                                 "steps=40", "epsilon=1", "neighbours=add", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    got = Bound.from_strings(data["delta"]["lower"], data["delta"]["upper"])
+    assert got.overlaps(composed_delta([("1", "0.05", 40)], "1", neighbours="add"))
+    assert main(["profile", "subsampled-gaussian", "sigma=1", "q=0.05", "steps=0",
+                 "delta=1e-5"]) == 2

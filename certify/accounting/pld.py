@@ -2,12 +2,19 @@
 
 ``composed_delta(phases, epsilon)`` and ``composed_epsilon(phases, delta)`` return rigorous
 two-sided enclosures of the privacy profile of a composition of ``phases`` = ``[(sigma, q, steps),
-...]``: ``steps`` Poisson-subsampled Gaussian steps (sampling probability q, noise multiplier sigma,
-sensitivity 1) per phase, phases composed in sequence (heterogeneous DP-SGD). ``neighbours`` is
-``remove`` (P = (1-q) N(0, s^2) + q N(1, s^2) against Q = N(0, s^2) per step), ``add`` (the reverse
-pair) or ``add-remove``: the maximum over the two directions of the *composed* delta (the record
-is added, or removed, in every step; Zhu, Dong, Wang 2022 on Poisson subsampling, and
-dp-accounting's ADD_OR_REMOVE_ONE), whose eps(delta) is the maximum of the two eps(delta).
+...]`` (or ``(sigma, q, steps, sensitivity)``): ``steps`` Poisson-subsampled Gaussian steps
+(sampling probability q, noise sd sigma, per-record L2 bound ``sensitivity``, default 1) per phase,
+phases composed in sequence (heterogeneous DP-SGD). Only the noise ratio ``s = sigma /
+sensitivity`` enters (the pair of a step, scaled by 1/sensitivity, is the pair below with noise
+s: a bijection preserves every hockey-stick divergence). ``neighbours`` is
+
+* ``remove`` (P = (1-q) N(0, s^2) + q N(1, s^2) against Q = N(0, s^2) per step), ``add`` (the
+  reverse pair) or ``add-remove``: the maximum over the two directions of the *composed* delta
+  (the record is added, or removed, in every step; Zhu, Dong, Wang 2022 on Poisson subsampling,
+  and dp-accounting's ADD_OR_REMOVE_ONE), whose eps(delta) is the maximum of the two eps(delta);
+* ``replace-one``: per step the pair (1-q) N(0, s^2) + q N(1, s^2) against
+  (1-q) N(0, s^2) + q N(-1, s^2) of :mod:`certify.mechanisms.subsampled` (the replaced record's
+  contribution v against v' = -v, |v| = C; symmetric, so one direction).
 
 The mathematics (each part proved in its module):
 
@@ -28,6 +35,11 @@ The mathematics (each part proved in its module):
   point enters a bound; floats only choose grids and boundaries.
 * eps(delta) is inverted from each bound's profile with certified comparisons and the closed-form
   root on a segment (:mod:`certify.accounting.pld_invert`).
+* ``method="auto"`` answers a single phase with ``steps = 1`` by the one-step closed forms
+  (:class:`certify.mechanisms.subsampled.SubsampledGaussian`) and a single phase with ``q = 1`` by
+  the Gaussian mechanism with noise sigma / sqrt(T) (Balle and Wang 2018, Thm 8;
+  :class:`certify.mechanisms.gaussian.GaussianMechanism`): both are exact, and far cheaper than a
+  grid. ``method="grid"`` always composes on grids (the tests compare the two).
 
 The grid spacing h shrinks (the errors of both discretisations are O(h^2) per step) until the
 requested width (:class:`~certify.numerics.precision.Target`) is met, or the node budget
@@ -55,15 +67,26 @@ from certify._validate import (
     check_positive_int,
     check_probability,
 )
+from certify.accounting import pld_step
 from certify.accounting.pld_grid import GridPLD, multiply, power
 from certify.accounting.pld_invert import lower_delta, lower_epsilon, upper_delta, upper_epsilon
 from certify.accounting.pld_lower import lower_discretisation
-from certify.accounting.pld_step import DIRECTIONS, UpperSteps, loss_range, upper_discretisations
+from certify.accounting.pld_step import (
+    DIRECTIONS,
+    Coarsening,
+    UpperSteps,
+    loss_range,
+    rest_density,
+    upper_discretisations,
+)
 from certify.errors import Inconclusive, InvalidArgument
+from certify.mechanisms.gaussian import GaussianMechanism
+from certify.mechanisms.subsampled import SubsampledGaussian
 from certify.numerics.bound import Bound
 from certify.numerics.precision import Target
 
-NEIGHBOURS = ("add-remove", "remove", "add")
+NEIGHBOURS = ("add-remove", "remove", "add", "replace-one")
+METHODS = ("auto", "grid")
 #: default widths: eps(delta) to 1e-3 relative (issue 5's target), delta(eps) likewise
 PLD_EPSILON_TARGET = Target(rel=1e-3, absolute=1e-9)
 PLD_DELTA_TARGET = Target(rel=1e-3, absolute=1e-18)
@@ -72,44 +95,63 @@ DEFAULT_MAX_NODES = 2**19
 _DIGITS = 20
 _LOG = logging.getLogger(__name__)
 _MAX_LEVELS = 8
+#: the width asked of the closed forms (method "auto"), unless the caller asks for less
+_CLOSED_REL = 1e-10
+#: merged intervals need the T-fold measure to stand in for the (T-1)-fold rest of a step
+_MERGE_MIN_STEPS = 4
 
 
 @dataclass(frozen=True)
 class Phase:
-    """``steps`` Poisson-subsampled Gaussian steps: noise multiplier ``sigma`` (sensitivity 1),
-    sampling probability ``q``. Exact rationals (a float means its exact binary value)."""
+    """``steps`` Poisson-subsampled Gaussian steps: noise sd ``sigma``, sampling probability
+    ``q``, per-record L2 bound ``sensitivity``. Exact rationals (a float means its exact binary
+    value)."""
 
     sigma: Fraction
     q: Fraction
     steps: int
+    sensitivity: Fraction = Fraction(1)
+
+    @property
+    def noise_ratio(self) -> Fraction:
+        """s = sigma / sensitivity: the only parameter of the pair besides q."""
+        return self.sigma / self.sensitivity
+
+
+def _is_phase_tuple(p: object) -> bool:
+    return (isinstance(p, tuple) and len(p) in (3, 4)
+            and not any(isinstance(x, (tuple, list, Mapping, Phase)) for x in p))
 
 
 def check_phases(phases: object) -> tuple[Phase, ...]:
-    """Validate ``phases``: a non-empty sequence of ``(sigma, q, steps)`` (tuples, mappings with
-    those keys, or :class:`Phase`); a single such tuple is accepted too."""
-    if isinstance(phases, Phase) or (
-        isinstance(phases, tuple) and len(phases) == 3
-        and not any(isinstance(p, (tuple, list, Mapping, Phase)) for p in phases)
-    ):
+    """Validate ``phases``: a non-empty sequence of ``(sigma, q, steps)`` or ``(sigma, q, steps,
+    sensitivity)`` (tuples, mappings with those keys -- ``sensitivity`` optional -- or
+    :class:`Phase`); a single such tuple is accepted too."""
+    if isinstance(phases, Phase) or _is_phase_tuple(phases):
         phases = [phases]
     if isinstance(phases, (str, bytes, Mapping)) or not isinstance(phases, Iterable):
         raise InvalidArgument(f"phases={phases!r} must be a sequence of (sigma, q, steps).")
     out = []
     for i, ph in enumerate(phases):
+        sens: object = 1
         if isinstance(ph, Phase):
-            sigma, q, steps = ph.sigma, ph.q, ph.steps
+            sigma, q, steps, sens = ph.sigma, ph.q, ph.steps, ph.sensitivity
         elif isinstance(ph, Mapping):
             try:
                 sigma, q, steps = ph["sigma"], ph["q"], ph["steps"]
             except KeyError as err:
                 raise InvalidArgument(f"phases[{i}]={ph!r} lacks the key {err}.") from None
-        elif isinstance(ph, (tuple, list)) and len(ph) == 3:
-            sigma, q, steps = ph
+            sens = ph.get("sensitivity", 1)
+        elif isinstance(ph, (tuple, list)) and len(ph) in (3, 4):
+            sigma, q, steps = ph[0], ph[1], ph[2]
+            if len(ph) == 4:
+                sens = ph[3]
         else:
             raise InvalidArgument(f"phases[{i}]={ph!r} must be (sigma, q, steps).")
         out.append(Phase(check_positive(f"phases[{i}].sigma", sigma),
                          check_probability(f"phases[{i}].q", q),
-                         check_positive_int(f"phases[{i}].steps", steps)))
+                         check_positive_int(f"phases[{i}].steps", steps),
+                         check_positive(f"phases[{i}].sensitivity", sens)))
     if not out:
         raise InvalidArgument("phases=[] must not be empty.")
     return tuple(out)
@@ -129,26 +171,36 @@ class Plan:
 
 
 class _Composer:
-    """Composes the phases of one request at a Plan, caching one-step discretisations."""
+    """Composes the phases of one request at a Plan, caching one-step discretisations.
+
+    ``coarsening`` (per direction, set by the refinement between levels) lets the one-step grids
+    merge intervals where the previous level's composition says they hardly matter
+    (:class:`~certify.accounting.pld_step.Coarsening`); it changes the work, never soundness.
+    """
 
     def __init__(self, phases: tuple[Phase, ...]) -> None:
         self.phases = tuple(p for p in phases if p.q != 0)  # q = 0: the identity (P = Q)
+        self.coarsening: dict[str, Coarsening] = {}
         self._upper: dict[tuple[Fraction, Fraction, Plan], UpperSteps] = {}
         self._lower: dict[tuple[Fraction, Fraction, Plan, str], GridPLD] = {}
 
     def step(self, ph: Phase, plan: Plan, direction: str, upper: bool) -> GridPLD:
-        """The one-step grid PLD (computed at ``plan.prec``)."""
+        """The one-step grid PLD (computed at ``plan.prec``) of ``direction`` (``remove``,
+        ``add`` or ``replace``)."""
+        s = ph.noise_ratio
         with ctx.workprec(plan.prec):
             if upper:
-                key = (ph.sigma, ph.q, plan)
+                key = (s, ph.q, plan)
                 if key not in self._upper:
-                    self._upper[key] = upper_discretisations(ph.sigma, ph.q, plan.h, plan.bits,
-                                                             plan.tail, plan.prec)
+                    self._upper[key] = upper_discretisations(s, ph.q, plan.h, plan.bits,
+                                                             plan.tail, plan.prec,
+                                                             self.coarsening)
                 return self._upper[key][direction]
-            lkey = (ph.sigma, ph.q, plan, direction)
+            lkey = (s, ph.q, plan, direction)
             if lkey not in self._lower:
-                self._lower[lkey] = lower_discretisation(ph.sigma, ph.q, plan.h,
-                                                         direction == "add", plan.bits, plan.tail)
+                self._lower[lkey] = lower_discretisation(s, ph.q, plan.h, direction, plan.bits,
+                                                         plan.tail,
+                                                         self.coarsening.get(direction))
             return self._lower[lkey]
 
     def composed(self, plan: Plan, direction: str, upper: bool) -> GridPLD:
@@ -170,13 +222,24 @@ class _Composer:
         return sum(p.steps for p in self.phases)
 
 
-def _loss_moments(sigma: float, q: float) -> tuple[float, float]:
-    """Float mean and variance of the remove loss under P (trapezoid rule; only sizes grids)."""
-    x = np.linspace(-12 * sigma, 1 + 12 * sigma, 24001)
-    dens = ((1 - q) * np.exp(-0.5 * (x / sigma) ** 2)
-            + q * np.exp(-0.5 * ((x - 1) / sigma) ** 2)) / (sigma * math.sqrt(2 * math.pi))
-    u = (2 * x - 1) / (2 * sigma * sigma)
-    loss = u if q >= 1 else np.logaddexp(math.log1p(-q), math.log(q) + u)
+def _loss_moments(s: float, q: float, direction: str) -> tuple[float, float]:
+    """Float mean and variance of the loss under P (trapezoid rule; only sizes grids)."""
+    if direction == "replace":
+        lo, hi = -1 - 12 * s, 1 + 12 * s
+    else:
+        lo, hi = -12 * s, 1 + 12 * s
+    x = np.linspace(lo, hi, 24001)
+    dens = ((1 - q) * np.exp(-0.5 * (x / s) ** 2)
+            + q * np.exp(-0.5 * ((x - 1) / s) ** 2)) / (s * math.sqrt(2 * math.pi))
+    if direction == "replace":
+        if q >= 1:
+            loss = 2 * x / (s * s)
+        else:
+            a, c = math.log1p(-q), math.log(q) - 1 / (2 * s * s)
+            loss = np.logaddexp(a, c + x / (s * s)) - np.logaddexp(a, c - x / (s * s))
+    else:
+        u = (2 * x - 1) / (2 * s * s)
+        loss = u if q >= 1 else np.logaddexp(math.log1p(-q), math.log(q) + u)
     w = dens / np.trapezoid(dens, x)
     mean = float(np.trapezoid(w * loss, x))
     return mean, float(np.trapezoid(w * (loss - mean) ** 2, x))
@@ -188,14 +251,16 @@ def _dyadic(h: float) -> Fraction:
     return Fraction(math.floor(h / 2.0**e * 8), 8) * Fraction(2) ** e
 
 
-def _initial_h(phases: tuple[Phase, ...]) -> float:
+def _initial_h(phases: tuple[Phase, ...], dirs: tuple[str, ...]) -> float:
     """A cheap first spacing: about 512 one-step nodes or 4096 composed nodes (20 standard
     deviations of the composed loss), whichever is coarser, but at most 1/4 deviation."""
     total, one_step = 0.0, 0.0
+    kind = "replace" if "replace" in dirs else "remove"
     for p in phases:
-        _, var = _loss_moments(float(p.sigma), float(p.q))
+        s, q = float(p.noise_ratio), float(p.q)
+        _, var = _loss_moments(s, q, kind)
         total += p.steps * var
-        lo, hi = loss_range(float(p.sigma), float(p.q), 1e-12)
+        lo, hi = loss_range(s, q, 1e-12, kind)
         one_step = max(one_step, hi - lo)
     spread = math.sqrt(total)
     return min(max(one_step / 512, 20 * spread / 4096), spread / 4)
@@ -215,16 +280,22 @@ def _plan(h: Fraction, tolerance: float, nodes: int, composer: _Composer, prec: 
 
 # -- the public API -------------------------------------------------------------------------------
 def composed_delta(phases: object, epsilon: object, *, neighbours: object = "add-remove",
-                   target: Target | None = None, max_nodes: int = DEFAULT_MAX_NODES) -> Bound:
+                   target: Target | None = None, max_nodes: int = DEFAULT_MAX_NODES,
+                   method: object = "auto") -> Bound:
     """Certified delta(epsilon) of the composition (module docstring), epsilon >= 0."""
     ph = check_phases(phases)
     eps = check_nonnegative("epsilon", epsilon)
-    dirs = _directions(neighbours)
+    n = check_choice("neighbours", neighbours, NEIGHBOURS)
+    dirs = _directions(n)
     check_positive_int("max_nodes", max_nodes)
+    how = check_choice("method", method, METHODS)
     goal = target or PLD_DELTA_TARGET
     composer = _Composer(ph)
     if not composer.phases:
         return Bound.exact(0)  # every step has P = Q: delta(eps) = 0 for eps >= 0
+    exact = _closed_form(composer.phases, n) if how == "auto" else None
+    if exact is not None:
+        return exact.delta(eps, _closed_target(goal))
 
     fixed = {}
     if "add" in dirs and _add_loss_bounded_by(composer.phases, eps):
@@ -236,7 +307,8 @@ def composed_delta(phases: object, epsilon: object, *, neighbours: object = "add
         return lower_delta(lo, eps), upper_delta(u, eps)
 
     return _refine(composer, dirs, goal, max_nodes, evaluate, lambda b: max(b, 1e-300),
-                   f"composed delta(epsilon={float(eps):g})", unit_range=True, fixed=fixed)
+                   f"composed delta(epsilon={float(eps):g})", unit_range=True, fixed=fixed,
+                   epsilon=float(eps))
 
 
 def _add_loss_bounded_by(phases: tuple[Phase, ...], eps: Fraction) -> bool:
@@ -253,17 +325,23 @@ def _add_loss_bounded_by(phases: tuple[Phase, ...], eps: Fraction) -> bool:
 
 
 def composed_epsilon(phases: object, delta: object, *, neighbours: object = "add-remove",
-                     target: Target | None = None, max_nodes: int = DEFAULT_MAX_NODES) -> Bound:
+                     target: Target | None = None, max_nodes: int = DEFAULT_MAX_NODES,
+                     method: object = "auto") -> Bound:
     """Certified eps(delta) = inf{eps >= 0 : delta(eps) <= delta} of the composition, delta in
     (0, 1] (module docstring)."""
     ph = check_phases(phases)
     dlt = check_probability("delta", delta, open_low=True)
-    dirs = _directions(neighbours)
+    n = check_choice("neighbours", neighbours, NEIGHBOURS)
+    dirs = _directions(n)
     check_positive_int("max_nodes", max_nodes)
+    how = check_choice("method", method, METHODS)
     goal = target or PLD_EPSILON_TARGET
     composer = _Composer(ph)
     if not composer.phases:
         return Bound.exact(0)
+    exact = _closed_form(composer.phases, n) if how == "auto" else None
+    if exact is not None:
+        return exact.epsilon(dlt, _closed_target(goal))
 
     def evaluate(u: GridPLD, lo: GridPLD) -> tuple[arb, arb | None]:
         return lower_epsilon(lo, dlt), upper_epsilon(u, dlt)
@@ -272,9 +350,32 @@ def composed_epsilon(phases: object, delta: object, *, neighbours: object = "add
                    f"composed epsilon(delta={float(dlt):g})", unit_range=False)
 
 
-def _directions(neighbours: object) -> tuple[str, ...]:
-    n = check_choice("neighbours", neighbours, NEIGHBOURS)
-    return DIRECTIONS if n == "add-remove" else (n,)
+def _closed_form(phases: tuple[Phase, ...], neighbours: str
+                 ) -> GaussianMechanism | SubsampledGaussian | None:
+    """The exact mechanism of a single phase with q = 1 (the Gaussian mechanism with T
+    compositions; its remove and add pairs have one profile) or with one step (the one-step
+    closed forms), else None."""
+    if len(phases) != 1:
+        return None
+    p = phases[0]
+    if p.q == 1:
+        relation = "replace-one" if neighbours == "replace-one" else "add-remove"
+        return GaussianMechanism(p.sigma, p.sensitivity, p.steps, relation)
+    if p.steps == 1:
+        return SubsampledGaussian(p.sigma, p.q, p.sensitivity, neighbours)
+    return None
+
+
+def _closed_target(goal: Target) -> Target:
+    """The closed forms cost milliseconds at any width: at least relative width 1e-10."""
+    rel = _CLOSED_REL if goal.rel is None else min(goal.rel, _CLOSED_REL)
+    return Target(rel=rel, absolute=goal.absolute, max_prec=goal.max_prec)
+
+
+def _directions(neighbours: str) -> tuple[str, ...]:
+    if neighbours == "add-remove":
+        return DIRECTIONS
+    return ("replace",) if neighbours == "replace-one" else (neighbours,)
 
 
 Evaluate = Callable[[GridPLD, GridPLD], tuple[arb, "arb | None"]]
@@ -282,10 +383,13 @@ Evaluate = Callable[[GridPLD, GridPLD], tuple[arb, "arb | None"]]
 
 def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes: int,
             evaluate: Evaluate, delta_scale: Callable[[float], float], what: str,
-            unit_range: bool, fixed: dict[str, tuple[arb, arb]] | None = None) -> Bound:
+            unit_range: bool, fixed: dict[str, tuple[arb, arb]] | None = None,
+            epsilon: float | None = None) -> Bound:
     """Shrink h until ``goal`` is met; each level's enclosure is valid, the best is kept.
-    ``fixed``: directions whose (lower, upper) is known exactly and need no grid."""
-    h = _dyadic(_initial_h(composer.phases))
+    ``fixed``: directions whose (lower, upper) is known exactly and need no grid; ``epsilon``:
+    the eps of a delta(eps) query (an eps(delta) query uses each level's answer), where the
+    merging rule of the next level looks (:func:`_coarsening`)."""
+    h = _dyadic(_initial_h(composer.phases, dirs))
     rel = goal.rel if goal.rel is not None else 1e-3
     scale = delta_scale(1e-15)
     nodes, prec = 1 << 14, 128
@@ -299,9 +403,11 @@ def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes:
         started = time.perf_counter()
         try:
             with ctx.workprec(plan.prec):
+                uppers = {}
                 for d in active:
                     up, lo = composer.composed(plan, d, True), composer.composed(plan, d, False)
                     results[d] = evaluate(up, lo)
+                    uppers[d] = up
                     nodes = max(nodes, up.length, lo.length)
         except Inconclusive:
             prec *= 2  # an undecided sign in a discretisation: more bits, same grid
@@ -314,6 +420,8 @@ def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes:
         if goal.met_by(bound):
             return bound
         active = _undominated(results, active)
+        if composer.total_steps >= _MERGE_MIN_STEPS:
+            composer.coarsening = _coarsening(uppers, results, active, epsilon)
         h_next = _next_h(h, bound, rel)
         if unit_range:
             old = scale
@@ -332,6 +440,30 @@ def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes:
         h = h_next
     raise Inconclusive(f"{what}: {goal.describe()} not reached in {_MAX_LEVELS} refinements",
                        best)
+
+
+def _coarsening(uppers: dict[str, GridPLD], results: dict[str, tuple[arb, arb | None]],
+                active: list[str], epsilon: float | None) -> dict[str, Coarsening]:
+    """The merging rule for the next level: per active direction, the density of this level's
+    composed (upper) measure, looked at from eps (the query's, or the middle of this level's
+    answer). Needs enough steps for the T-fold measure to stand in for the (T-1)-fold rest."""
+    out: dict[str, Coarsening] = {}
+    theta = pld_step.COARSEN
+    if theta <= 0:
+        return out
+    for d in active:
+        up = uppers.get(d)
+        if up is None:
+            continue
+        if epsilon is not None:
+            eps = epsilon
+        else:
+            lo, hi = results[d]
+            if hi is None or not (lo.is_finite() and hi.is_finite()):
+                continue
+            eps = 0.5 * (float(lo.mid()) + float(hi.mid()))
+        out[d] = Coarsening(rest_density(up), eps, theta)
+    return out
 
 
 def _combine(results: dict[str, tuple[arb, arb | None]], prec: int, unit_range: bool) -> Bound:
@@ -369,5 +501,5 @@ def _next_h(h: Fraction, bound: Bound, rel: float) -> Fraction:
     return _dyadic(float(h) / factor)
 
 
-__all__ = ["DEFAULT_MAX_NODES", "NEIGHBOURS", "PLD_DELTA_TARGET", "PLD_EPSILON_TARGET", "Phase",
-           "Plan", "check_phases", "composed_delta", "composed_epsilon"]
+__all__ = ["DEFAULT_MAX_NODES", "METHODS", "NEIGHBOURS", "PLD_DELTA_TARGET", "PLD_EPSILON_TARGET",
+           "Phase", "Plan", "check_phases", "composed_delta", "composed_epsilon"]

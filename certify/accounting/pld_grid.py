@@ -32,7 +32,6 @@ bound's direction, and convolution preserves it (the order argument of
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -100,18 +99,57 @@ def _prefix_mass(poly: fmpz_poly, n: int) -> fmpz:
     return fmpz(poly.truncate(n)(1)) if n > 0 else fmpz(0)
 
 
-class _Prefix:
-    """Lazy exact prefix sums, for bisection on cumulative mass (O(N) C work per probe)."""
+def _suffix_mass(poly: fmpz_poly, k: int, n: int) -> fmpz:
+    """Sum of the coefficients of x^k .. x^(n-1), exactly (O(n - k) work)."""
+    if k >= n:
+        return fmpz(0)
+    return fmpz(poly.right_shift(k)(1)) if k > 0 else fmpz(poly(1))
 
-    def __init__(self, poly: fmpz_poly) -> None:
-        self.poly = poly
-        self.n = int(poly.length())
 
-    def __len__(self) -> int:
-        return self.n + 1
+def _low_cut(poly: fmpz_poly, n: int, eta: fmpz) -> int:
+    """The largest a in [0, n] with prefix(a) <= eta: galloping up from 0, then bisection; each
+    probe costs O(a), so a short cut is found in O(cut) work, not O(n)."""
+    lo, hi, k = 0, n + 1, 1
+    while True:
+        k = min(k, n)
+        if _prefix_mass(poly, k) <= eta:
+            lo = k
+            if k == n:
+                return n
+            k *= 2
+        else:
+            hi = k
+            break
+    while hi - lo > 1:  # prefix(lo) <= eta < prefix(hi)
+        mid = (lo + hi) // 2
+        if _prefix_mass(poly, mid) <= eta:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
-    def __getitem__(self, k: int) -> fmpz:
-        return _prefix_mass(self.poly, k)
+
+def _high_cut(poly: fmpz_poly, n: int, eta: fmpz) -> int:
+    """The smallest b in [0, n] with suffix(b) <= eta (suffix(n) = 0): galloping down from n,
+    then bisection; each probe costs O(n - b)."""
+    lo, hi, step = -1, n, 1
+    while True:
+        k = max(n - step, 0)
+        if _suffix_mass(poly, k, n) <= eta:
+            hi = k
+            if k == 0:
+                return 0
+            step *= 2
+        else:
+            lo = k
+            break
+    while hi - lo > 1:  # suffix(lo) > eta >= suffix(hi)
+        mid = (lo + hi) // 2
+        if _suffix_mass(poly, mid, n) <= eta:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def truncate(pld: GridPLD, eta: int) -> GridPLD:
@@ -121,16 +159,15 @@ def truncate(pld: GridPLD, eta: int) -> GridPLD:
     poly, n = pld.poly, pld.length
     if n == 0:
         return pld
-    total = pld.total_finite()
-    prefix = _Prefix(poly)
+    bound = fmpz(eta)
     # a = number of low coefficients cut: the largest a with prefix(a) <= eta
-    a = bisect.bisect_right(prefix, fmpz(eta)) - 1
-    # b = number of coefficients kept from the bottom: the smallest b with total - prefix(b) <= eta
-    b = bisect.bisect_left(_Suffix(prefix, total), -fmpz(eta))
+    a = _low_cut(poly, n, bound)
+    # b = number of coefficients kept from the bottom: the smallest b with suffix(b) <= eta
+    b = _high_cut(poly, n, bound)
     a = max(0, min(a, n - 1))
     b = max(a + 1, min(b, n))
-    low = prefix[a]
-    high = total - prefix[b]
+    low = _prefix_mass(poly, a)
+    high = _suffix_mass(poly, b, n)
     kept = poly.truncate(b).right_shift(a) if a > 0 else poly.truncate(b)
     infinity = pld.infinity
     if pld.upper:
@@ -140,20 +177,6 @@ def truncate(pld: GridPLD, eta: int) -> GridPLD:
     elif high:
         kept = kept + fmpz_poly([high]).left_shift(b - a - 1)
     return GridPLD(pld.offset + a, kept, infinity, pld.bits, pld.upper, pld.h, pld.shift)
-
-
-class _Suffix:
-    """``-(total - prefix(k))``: non-decreasing in k, for bisect_left on the high tail."""
-
-    def __init__(self, prefix: _Prefix, total: fmpz) -> None:
-        self.prefix = prefix
-        self.total = total
-
-    def __len__(self) -> int:
-        return len(self.prefix)
-
-    def __getitem__(self, k: int) -> fmpz:
-        return self.prefix[k] - self.total
 
 
 def multiply(u: GridPLD, v: GridPLD, eta: int) -> GridPLD:

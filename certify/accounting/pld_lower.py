@@ -1,7 +1,8 @@
 """The optimistic (lower-bound) one-step discretisation: Jensen barycentres on adaptive intervals.
 
 Notation of :mod:`certify.accounting.pld_step`: ``w`` is the distribution of the loss L under P,
-``g_a(l) = (1 - a e^{-l})_+`` and ``delta(eps) = E_w[g_a(L)] + w(+inf)`` with ``a = e^eps``.
+``g_a(l) = (1 - a e^{-l})_+`` and ``delta(eps) = E_w[g_a(L)] + w(+inf)`` with ``a = e^eps``. The
+pairs are those of :mod:`certify.accounting.pld_step` (``remove``, ``add``, ``replace``).
 
 *Jensen's inequality.* For a set S of losses with P-mass ``P_S > 0`` and Q-mass ``Q_S =
 int_S e^{-l} dw(l)``, the map ``u -> (1 - a u)_+`` is convex, so with ``u = e^{-L}`` under ``w``
@@ -13,30 +14,47 @@ dropping mass lowers it too. Composition keeps ``<=`` (the replacement argument 
 bound. ``b_S >= n`` iff ``e^{-n} P_S - Q_S >= 0``: that inequality is what is certified.
 
 *The intervals* (our construction; only their quality, not the bound, depends on it): the output
-coordinate y is ordered so that the loss increases with y (y = x for remove, y = -x for add). We
-sweep from the end where the support of the loss is bounded (the remove loss is >= log(1-q), the
-add loss <= -log(1-q)); each interval is grown from the previous boundary until, in floating
-point, its barycentre lies just past the next node (Newton on the balance function
-``F(y) = e^{-n} P([y0, y)) - Q([y0, y))``). The interval's masses are then enclosed in Arb at the
-exact float boundaries; an interval whose certified barycentre misses its node is placed on a
-lower node whose inequality is certified, or dropped. For q < 1 the nodes are ``shift + k h``
-with the shift putting the first node just below the barycentre of the losses within h of the
-bounded end (compositions add the shifts; :class:`~certify.accounting.pld_grid.GridPLD`).
-Intervals are centred on their nodes to O(h^2), so the composed error is second order in h, like
-connect-the-dots for the upper bound.
+coordinate y is ordered so that the loss increases with y (y = x for remove and replace, y = -x
+for add). We sweep from the end where the support of the loss is bounded (the remove loss is
+>= log(1-q), the add loss <= -log(1-q); the replace loss and q = 1 are unbounded both ways and
+swept upwards from a far low cut, the mass below it dropped); each interval is grown from the
+previous boundary until, in floating point, its barycentre lies just past its target node (Newton
+on the balance function ``F(y) = e^{-n} P([y0, y)) - Q([y0, y))``). The interval's masses are
+then enclosed in Arb at the exact float boundaries; an interval whose certified barycentre misses
+its node is placed on a lower node whose inequality is certified, or dropped. For q < 1 on a
+bounded side the nodes are ``shift + k h`` with the shift putting the first node just below the
+barycentre of the losses within h of the bounded end (compositions add the shifts;
+:class:`~certify.accounting.pld_grid.GridPLD`). Intervals are centred on their nodes to O(h^2),
+so the composed error is second order in h, like connect-the-dots for the upper bound. Where the
+loss density or its weight is small the target node skips ahead (the merging rule of
+:mod:`certify.accounting.pld_step`), which spares most intervals of small-q tails.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
+import numpy as np
 from flint import arb, fmpz, fmpz_poly
 
 from certify.accounting.pld_grid import GridPLD, to_fixed
-from certify.accounting.pld_step import between, cdf_pair
+from certify.accounting.pld_step import (
+    _MAX_LEVEL,
+    _WEIGHT_FLOOR,
+    KINDS,
+    Coarsening,
+    _float_replace_loss,
+    _float_x,
+    between,
+    cdf_pair,
+    fine_masses,
+    merge_scale,
+    weighted_masses,
+)
+from certify.errors import InvalidArgument
 from certify.numerics.roots import exact_ball as ball
 
 _SQRT2 = math.sqrt(2.0)
@@ -51,31 +69,57 @@ _XTOL = 1e-9
 
 @dataclass(frozen=True)
 class Pair:
-    """One direction's pair in the coordinate y (loss increasing in y): mixtures of N(m, s^2)
-    as ((weight, mean), ...) for P and for Q, plus the loss map and its inverse (floats)."""
+    """One kind's pair in the coordinate y (loss increasing in y): mixtures of N(m, s^2)
+    with means ``means`` and weights ``weights(q_side)`` for P and for Q, plus the loss map and
+    its inverse (floats)."""
 
     s: float
     q: float
-    add: bool
+    kind: str
+    means: tuple[int, ...] = field(init=False)
+    _wp: tuple[float, ...] = field(init=False)
+    _wq: tuple[float, ...] = field(init=False)
+    _comp: tuple[tuple[int, float, float], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        q = self.q
+        means: tuple[int, ...]
+        wp: tuple[float, ...]
+        wq: tuple[float, ...]
+        if self.kind == "replace":
+            means, wp, wq = (0, 1, -1), (1 - q, q, 0.0), (1 - q, 0.0, q)
+        elif self.kind == "add":
+            means, wp, wq = (0, -1), (1.0, 0.0), (1 - q, q)
+        else:
+            means, wp, wq = (0, 1), (1 - q, q), (1.0, 0.0)
+        object.__setattr__(self, "means", means)
+        object.__setattr__(self, "_wp", wp)
+        object.__setattr__(self, "_wq", wq)
+        # (mean, P weight, Q weight) of the components with a non-zero weight
+        object.__setattr__(self, "_comp", tuple((m, a, b) for m, a, b in zip(means, wp, wq,
+                                                                              strict=True)
+                                                if a or b))
 
     @property
-    def means(self) -> tuple[int, int]:
-        return (0, -1) if self.add else (0, 1)
+    def add(self) -> bool:
+        return self.kind == "add"
 
-    def weights(self, q_side: bool) -> tuple[float, float]:
-        """Weights of the two means (0, +-1) in P (``q_side`` False) or Q."""
-        mixed = q_side == self.add  # remove: P is the mixture; add: Q is
-        return (1 - self.q, self.q) if mixed else (1.0, 0.0)
-
-    @property
-    def _wp(self) -> tuple[float, float]:
-        return self.weights(False)
+    def weights(self, q_side: bool) -> tuple[float, ...]:
+        """Weights of the means in P (``q_side`` False) or Q."""
+        return self._wq if q_side else self._wp
 
     @property
-    def _wq(self) -> tuple[float, float]:
-        return self.weights(True)
+    def bounded_below(self) -> bool:
+        """Is the loss bounded at the low end of y (the sweep starts there)?"""
+        return self.kind == "remove" and self.q < 1
+
+    @property
+    def bounded_above(self) -> bool:
+        return self.kind == "add" and self.q < 1
 
     def loss(self, y: float) -> float:
+        if self.kind == "replace":
+            return _float_replace_loss(y, self.s, self.q)
         u = ((-2 * y if self.add else 2 * y) - 1) / (2 * self.s * self.s)
         if self.q >= 1:
             lam = u
@@ -87,38 +131,47 @@ class Pair:
 
     def y_of(self, loss: float) -> float:
         """The y with loss(y) = loss (+-inf beyond the bounded end)."""
+        if self.kind == "replace":
+            if abs(loss) > 700:  # float overflow: far outside any grid's reach
+                return math.copysign(math.inf, loss)
+            return float(_float_x("replace", np.array([loss]), self.s, self.q)[0])
         lam = -loss if self.add else loss
-        c = math.expm1(lam) + self.q
+        c = math.expm1(lam) + self.q if lam < 700 else math.inf
         if c <= 0:
             return math.inf if self.add else -math.inf
         x = self.s * self.s * (math.log(c) - math.log(self.q)) + 0.5
         return -x if self.add else x
 
     # -- floating-point masses (only to place boundaries) ----------------------------------------
-    def tails(self, y: float) -> tuple[tuple[float, float], ...]:
-        """(Phi(z), Phi(-z)) for z = (y - m)/s at both means (floats; y may be infinite)."""
-        out = []
-        for m in self.means:
-            z = (y - m) / self.s
-            out.append((0.5 * math.erfc(-z / _SQRT2), 0.5 * math.erfc(z / _SQRT2)))
-        return tuple(out)
+    def tails(self, y: float) -> tuple[tuple[float, float, float, float], ...]:
+        """(Phi(z), Phi(-z), P weight, Q weight) for z = (y - m)/s at every mean with a weight
+        (floats; y may be infinite)."""
+        s = self.s
+        return tuple((0.5 * math.erfc((m - y) / (s * _SQRT2)),
+                      0.5 * math.erfc((y - m) / (s * _SQRT2)), wp, wq)
+                     for m, wp, wq in self._comp)
 
-    def masses(self, t0: tuple[tuple[float, float], ...], t1: tuple[tuple[float, float], ...]
-               ) -> tuple[float, float]:
+    @staticmethod
+    def masses(t0: tuple[tuple[float, float, float, float], ...],
+               t1: tuple[tuple[float, float, float, float], ...]) -> tuple[float, float]:
         """(P, Q) masses between two points given their ``tails`` (t0 below t1), in floats,
         differencing on the side where both are tails."""
-        d0 = t0[0][1] - t1[0][1] if t0[0][1] < 0.5 else t1[0][0] - t0[0][0]
-        d1 = t0[1][1] - t1[1][1] if t0[1][1] < 0.5 else t1[1][0] - t0[1][0]
-        (p0, p1), (q0, q1) = self._wp, self._wq
-        return p0 * d0 + p1 * d1, q0 * d0 + q1 * d1
+        p = q = 0.0
+        for (b0, a0, wp, wq), (b1, a1, _, _) in zip(t0, t1, strict=True):
+            d = a0 - a1 if a0 < 0.5 else b1 - b0
+            p += wp * d
+            q += wq * d
+        return p, q
 
     def density(self, q_side: bool, y: float) -> float:
         total = 0.0
-        for w, m in zip(self.weights(q_side), self.means, strict=True):
+        s = self.s
+        for m, wp, wq in self._comp:
+            w = wq if q_side else wp
             if w:
-                z = (y - m) / self.s
-                total += w * _INV_SQRT2PI * math.exp(-0.5 * z * z) / self.s
-        return total
+                z = (y - m) / s
+                total += w * math.exp(-0.5 * z * z)
+        return total * _INV_SQRT2PI / s
 
 
 def _solve(pair: Pair, y0: float, n: float, up: bool, limit: float) -> float | None:
@@ -210,60 +263,154 @@ def _newton_from(pair: Pair, f: Callable[[float], float], en: float, y: float, n
 
 
 def _pairs_at(pair: Pair, y: float, s: arb) -> list[tuple[arb, arb]]:
-    """(Phi, 1 - Phi) at (y - m)/s for both means, the smaller computed directly (y may be inf)."""
+    """(Phi, 1 - Phi) at (y - m)/s for every mean, the smaller computed directly (y may be inf;
+    a mean with weight 0 in both P and Q gets a placeholder)."""
     out = []
-    for m in pair.means:
+    for m, wp, wq in zip(pair.means, pair.weights(False), pair.weights(True), strict=True):
         if y == math.inf:
             out.append((arb(1), arb(0)))
-        elif y == -math.inf:
+        elif y == -math.inf or not (wp or wq):
             out.append((arb(0), arb(1)))
         else:
             out.append(cdf_pair((arb(y) - m) / s))
     return out
 
 
-def _certified_mass(pair: Pair, qb: arb, lo: list[tuple[arb, arb]], hi: list[tuple[arb, arb]],
-                    q_side: bool) -> arb:
+def _certified_weights(pair: Pair, qb: arb, q_side: bool) -> tuple[arb | None, ...]:
+    """The exact weights of :meth:`Pair.weights` as balls (None for 0)."""
+    out: list[arb | None] = []
+    for w in pair.weights(q_side):
+        if w == 0:
+            out.append(None)
+        elif w == 1:
+            out.append(arb(1))
+        elif w == pair.q:
+            out.append(qb)
+        else:
+            out.append(1 - qb)
+    return tuple(out)
+
+
+def _certified_mass(weights: tuple[arb | None, ...], lo: list[tuple[arb, arb]],
+                    hi: list[tuple[arb, arb]]) -> arb:
     total = arb(0)
-    mixed = q_side == pair.add
-    for i, (a, b) in enumerate(zip(lo, hi, strict=True)):
-        weight = ((1 - qb) if i == 0 else qb) if mixed else (arb(1) if i == 0 else arb(0))
-        if weight == 0:
-            continue
-        total += weight * between(a, b)
+    for weight, a, b in zip(weights, lo, hi, strict=True):
+        if weight is not None:
+            total += weight * between(a, b)
     return total
 
 
-def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, add: bool, bits: int,
-                         tail: float) -> GridPLD:
-    """The certified optimistic grid PLD of one direction (module docstring), at the ambient
-    precision, masses rounded down to units of 2^-bits; ``tail``: the float mass left in the
-    unbounded end(s). For q < 1 the grid is shifted (``GridPLD.shift``) so that the first node
-    sits just below the barycentre of the group at the bounded end: with a fixed grid, a pile of
-    mass narrower than h at that end (small q) could only be balanced by the whole distribution."""
+@dataclass(frozen=True)
+class _Merge:
+    """The merging rule of one sweep: c (:func:`~certify.accounting.pld_step.merge_scale`),
+    the direction's weight and its floor."""
+
+    c: float
+    rule: Coarsening
+    floor: float
+
+    def weight(self, losses: list[float]) -> float:
+        f = self.rule.weight(np.array(losses))
+        return max(float(f.max()), self.floor)
+
+
+def _merge_rule(kind: str, s: float, q: float, h: float, tail: float,
+                rule: Coarsening | None) -> _Merge | None:
+    if rule is None or rule.theta <= 0:
+        return None
+    nodes_kind = "replace" if kind == "replace" else "remove"
+    _, w = weighted_masses(nodes_kind, s, q, h, tail, {kind: rule})
+    c = merge_scale(w, rule.theta)
+    if not c > 0:
+        return None
+    i_lo, _ = fine_masses(nodes_kind, s, q, h, tail)
+    mid = (i_lo + 0.5 + np.arange(w.size)) * h
+    f = rule.weight(mid if kind != "add" else -mid)
+    top = float(f.max()) if f.size else 0.0
+    return _Merge(c, rule, _WEIGHT_FLOOR * top if top > 0 else 1.0)
+
+
+def _skip(pair: Pair, y: float, h: float, up: bool, merge: _Merge | None) -> int:
+    """How many nodes ahead the next interval's target lies (1 = the next node): the merging rule
+    of :mod:`certify.accounting.pld_step`. An interval aimed ``k`` nodes ahead spans about
+    ``W = 2k`` fine widths; ``k`` is the largest power of two with ``W^2 mass(W) F <= c``,
+    ``mass(W)`` the float P- or Q-mass of the loss span of W fine widths from y and F the largest
+    weight at its ends and middle (checked on the whole span, so that a sparse point never jumps
+    over a dense region)."""
+    if merge is None or not math.isfinite(y):
+        return 1
+    lam = pair.loss(y)
+    sign = 1.0 if up else -1.0
+    t0 = pair.tails(y)
+    far = pair.y_of(lam + sign * h)
+    if not math.isfinite(far):
+        return 1
+    t1 = pair.tails(far)
+    p, q = pair.masses(t0, t1) if up else pair.masses(t1, t0)
+    local = max(p, q, 1e-300) * merge.weight([lam, lam + sign * h])
+    # the local guess (one fine width, cube-root rule), then checked on the whole span
+    level = math.floor((math.log2(merge.c) - math.log2(local)) / 3)
+    k = (1 << min(max(level, 0), _MAX_LEVEL)) // 2
+    while k > 1:
+        width = 2 * k
+        end = lam + sign * width * h
+        far = pair.y_of(end)
+        if math.isfinite(far):
+            t1 = pair.tails(far)
+            p, q = pair.masses(t0, t1) if up else pair.masses(t1, t0)
+            f = merge.weight([lam, (lam + end) / 2, end])
+            if max(p, q) * f * width * width <= merge.c:
+                return k
+        k >>= 1  # a span beyond the support's end is not merged blindly either
+    return 1
+
+
+def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: bool | str,
+                         bits: int, tail: float, coarsening: Coarsening | None = None
+                         ) -> GridPLD:
+    """The certified optimistic grid PLD of one kind (module docstring), at the ambient
+    precision, masses rounded down to units of 2^-bits; ``sigma`` is the noise ratio
+    sigma / sensitivity; ``direction``: ``remove``, ``add`` or ``replace`` (True / False: add /
+    remove); ``tail``: the float mass left in the unbounded end(s); ``coarsening``: the weight
+    of the merging rule (None: an interval per node). For a bounded side (q < 1, remove or add)
+    the grid is shifted (``GridPLD.shift``) so that the first node sits just below the
+    barycentre of the group at the bounded end: with a fixed grid, a pile of mass narrower than h
+    at that end (small q) could only be balanced by the whole distribution."""
+    kind = direction if isinstance(direction, str) else ("add" if direction else "remove")
+    if kind not in KINDS:
+        raise InvalidArgument(f"direction={direction!r} must be one of {', '.join(KINDS)}.")
     s_f, q_f, h_f = float(sigma), float(q), float(h)
-    pair = Pair(s_f, q_f, add)
-    up = not (add and q_f < 1)  # sweep away from the bounded end of the loss
+    pair = Pair(s_f, q_f, kind)
+    up = not pair.bounded_above  # sweep away from the bounded end of the loss
     z = -_normal_quantile(tail)
     if up:
-        start = -math.inf if q_f < 1 else -s_f * z - (1 if add else 0)
+        # the replace loss and q = 1 are unbounded below: start at a far cut (mass dropped)
+        start = -math.inf if pair.bounded_below else -s_f * z - (0 if kind == "remove" else 1)
         limit = s_f * z + 1
     else:
         start, limit = math.inf, -(s_f * z + 1)
+    merge = _merge_rule(kind, s_f, q_f, h_f, tail, coarsening)
     shift, k = _first_node(pair, start, h_f, up)
     sb, qb, hb, shb = ball(sigma), ball(q), ball(h), ball(shift)
     bounds, nodes = [start], []
     y = start
+    skip = 1
     while True:
         nxt = _solve(pair, y, float(shift) + k * h_f, up, limit)
+        while (nxt is None or nxt == y) and skip > 1:  # a merged interval that does not fit
+            k -= skip // 2 if up else -(skip // 2)
+            skip //= 2
+            nxt = _solve(pair, y, float(shift) + k * h_f, up, limit)
         if nxt is None or nxt == y:
             break
         nodes.append(k)
         bounds.append(nxt)
         y = nxt
-        # the next node strictly past the new start (a sliver margin avoids empty groups)
+        # the next target node strictly past the new start (a sliver margin avoids empty
+        # groups), further ahead where the loss density is small
         edge = (pair.loss(y) - float(shift)) / h_f
-        k = math.floor(edge + 1e-3) + 1 if up else math.ceil(edge - 1e-3) - 1
+        skip = _skip(pair, y, h_f, up, merge)
+        k = math.floor(edge + 1e-3) + skip if up else math.ceil(edge - 1e-3) - skip
     bounds.append(math.inf if up else -math.inf)
     if up:
         nodes.append(math.floor((pair.loss(y) - float(shift)) / h_f) if math.isfinite(y) else k)
@@ -271,12 +418,13 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, add: bool, b
         nodes.append(k)
     # certified masses of [bounds[i], bounds[i+1]) (reversed order for a downward sweep)
     cdf = [_pairs_at(pair, b, sb) for b in bounds]
+    wp, wq = _certified_weights(pair, qb, False), _certified_weights(pair, qb, True)
     groups: dict[int, arb] = {}
     scale: dict[int, arb] = {}
     for i, node in enumerate(nodes):
         a, b = (cdf[i], cdf[i + 1]) if up else (cdf[i + 1], cdf[i])
-        p = _certified_mass(pair, qb, a, b, False)
-        qm = _certified_mass(pair, qb, a, b, True)
+        p = _certified_mass(wp, a, b)
+        qm = _certified_mass(wq, a, b)
         for kk in range(node, node - _FALLBACK_NODES - 1, -1):
             if kk not in scale:
                 scale[kk] = (-(shb + hb * kk)).exp()
@@ -286,14 +434,16 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, add: bool, b
     if not groups:
         return GridPLD(0, fmpz_poly([]), fmpz(0), bits, False, h, shift)
     first, last = min(groups), max(groups)
-    coeffs = [to_fixed(groups.get(k, arb(0)), bits, False) for k in range(first, last + 1)]
+    coeffs = [0] * (last - first + 1)
+    for kk, m in groups.items():
+        coeffs[kk - first] = to_fixed(m, bits, False)
     return GridPLD(first, fmpz_poly(coeffs), fmpz(0), bits, False, h, shift)
 
 
 def _first_node(pair: Pair, start: float, h: float, up: bool) -> tuple[Fraction, int]:
     """(shift, index) of the first group's node. q = 1: no shift, the first node past the
     start. q < 1: just below the float barycentre of the losses within h of the bounded end."""
-    if pair.q >= 1:
+    if not (pair.bounded_below or pair.bounded_above):
         edge = pair.loss(start) / h
         return Fraction(0), math.floor(edge + 1e-3) + 1
     end = math.log1p(-pair.q) if up else -math.log1p(-pair.q)

@@ -21,6 +21,11 @@ and the k = 0, 1 terms have exponent 0, ``A_alpha - 1 = sum_{k>=2} C(alpha,k) (1
 expm1((k^2-k)/(2 s^2))``, a sum of positive terms (no cancellation, even for tiny q), and
 ``eps(alpha) = log1p(A_alpha - 1) / (alpha - 1)``.
 
+*Composition*: a mechanism with ``steps = T`` is T independent runs of the one-step pair, and
+Renyi divergences of product measures add (van Erven and Harremoes 2014, "Renyi divergence and
+Kullback-Leibler divergence", Thm 28), so every value below is T times the one-step value (the
+same neighbouring pair, hence the same direction, in every step).
+
 *Fractional orders and the add direction*: certified integration
 (:func:`certify.numerics.integrate.integrate`) of the non-negative integrand
 ``Q(x) phi_beta(g(x))`` with ``phi_beta(t) = t^beta - 1 - beta (t - 1)``; since ``E_Q[g] = 1``,
@@ -79,7 +84,7 @@ def _check_orders(orders: object) -> list[Fraction]:
 def _check_mechanism(mech: object) -> SubsampledGaussian:
     if not isinstance(mech, SubsampledGaussian):
         raise InvalidArgument(f"mech={mech!r} must be a SubsampledGaussian.")
-    if mech.neighbours != "add-remove":
+    if mech.neighbours == "replace-one":
         raise InvalidArgument(
             f"mech.neighbours={mech.neighbours} is not supported: Renyi DP is certified for the "
             "add-remove pairs only."
@@ -343,6 +348,7 @@ def renyi_divergence(
 
     ``method="auto"`` uses the exact binomial sum for integer orders in the remove direction and
     certified integration otherwise; ``method="integral"`` always integrates (a cross-check).
+    For ``mech.steps = T`` the value is T times the one-step divergence (module docstring).
     """
     m = _check_mechanism(mech)
     alpha = check_order("order", order)
@@ -353,10 +359,12 @@ def renyi_divergence(
     if m.q == 0:
         return Bound.exact(0)  # P = Q
     beta = alpha if d == "remove" else 1 - alpha
+    steps = m.steps
     if d == "remove" and alpha.denominator == 1 and how == "auto":
         n = int(alpha)
         return escalate(
-            lambda _prec: _binomial_excess(n, ball(m.noise_ratio), ball(m.q)).log1p() / (n - 1),
+            lambda _prec: _binomial_excess(n, ball(m.noise_ratio), ball(m.q)).log1p()
+            * steps / (n - 1),
             goal,
             what=what,
         )
@@ -364,7 +372,7 @@ def renyi_divergence(
         y, prec = _moment_excess_integral(m, beta, _moment_target(goal, alpha), what)
         # M - 1 = E_Q[phi_beta(g)] >= 0: intersecting with [0, inf) is a rigorous refinement
         y = y.intersection(y.upper().union(arb(0)))
-        value = y.log1p() / ball(alpha - 1)
+        value = y.log1p() * steps / ball(alpha - 1)
         # labelled with the integral's precision (its digits are what the enclosure carries)
         result = Bound.from_arb(value, prec)
     if not goal.met_by(result):
@@ -375,7 +383,8 @@ def renyi_divergence(
 def rdp(
     mech: SubsampledGaussian, orders: Iterable[object], target: Target | None = None
 ) -> list[Bound]:
-    """Certified RDP curve: for each order alpha > 1, max(D_alpha(P||Q), D_alpha(Q||P)).
+    """Certified RDP curve: for each order alpha > 1, max(D_alpha(P||Q), D_alpha(Q||P)) (or the
+    one direction that ``mech.neighbours`` names), times ``mech.steps``.
 
     The maximum of two enclosures is enclosed by (max of lowers, max of uppers).
     """
@@ -383,10 +392,9 @@ def rdp(
     alphas = _check_orders(orders)
     out = []
     for a in alphas:
-        rem = renyi_divergence(m, a, "remove", target)
-        add = renyi_divergence(m, a, "add", target)
-        out.append(Bound(max(rem.lower, add.lower), max(rem.upper, add.upper),
-                         max(rem.prec, add.prec)))
+        parts = [renyi_divergence(m, a, d, target) for d in m.directions]
+        out.append(Bound(max(b.lower for b in parts), max(b.upper for b in parts),
+                         max(b.prec for b in parts)))
     return out
 
 
@@ -452,9 +460,56 @@ def balle_epsilon(rdp_value: Bound, order: object, delta: object) -> Bound:
     return _convert(rdp_value, shift)
 
 
+def cks_epsilon(rdp_value: Bound, order: object, delta: object) -> Bound:
+    """Canonne, Kamath, Steinke 2020, "The discrete Gaussian for differential privacy"
+    (arXiv 2004.00010 v4), Prop. 12, in its own delta-form: an (alpha, rho)-RDP mechanism is
+    (eps, delta)-DP for ``delta = e^{(alpha - 1)(rho - eps)} / alpha * (1 - 1/alpha)^(alpha - 1)``,
+    solved for eps:
+
+        eps = rho - (log delta + log alpha - (alpha - 1) log(1 - 1/alpha)) / (alpha - 1).
+
+    Algebraically the same number as :func:`balle_epsilon` (dp-accounting cites both for it);
+    computed from this form independently, so the two enclosures cross-check each other.
+    Increasing in rho: the upper end from an upper bound on the RDP value is sound.
+    """
+    _rdp_ends("rdp_value", rdp_value)
+    alpha = check_order("order", order)
+    dlt = check_probability("delta", delta, open_low=True)
+
+    def shift() -> arb:
+        a, am1 = ball(alpha), ball(alpha - 1)
+        return -(ball(dlt).log() + a.log() - am1 * (1 - 1 / a).log()) / am1
+
+    return _convert(rdp_value, shift)
+
+
+def kl_epsilon(rdp_value: Bound, order: object, delta: object) -> Bound:
+    """dp-accounting 0.6 ``compute_epsilon``'s shortcut: eps = 0 when
+    ``delta^2 + expm1(-rho) > 0``, i.e. ``delta > sqrt(1 - e^{-rho})``.
+
+    Sound because (0, delta)-DP means TV(P, Q) <= delta, TV <= sqrt(1 - e^{-KL(P||Q)})
+    (Bretagnolle and Huber 1979), and KL = D_1 <= D_alpha <= rho for alpha >= 1 (Renyi
+    divergence is non-decreasing in its order; van Erven and Harremoes 2014, Thm 3).
+    Returned: ``[0, 0]`` when the condition holds for every rho in ``rdp_value`` (certified);
+    otherwise the shortcut makes no claim and the result is ``[0, +infinity]`` (the trivial
+    enclosure; :func:`epsilon_from_rdp` then takes another order's value).
+    """
+    _rdp_ends("rdp_value", rdp_value)
+    check_order("order", order)
+    dlt = check_probability("delta", delta, open_low=True)
+    with ctx.workprec(_CONVERSION_PREC):
+        _, hi = _rdp_ends("rdp_value", rdp_value)
+        d = ball(dlt)
+        if d * d + (-hi).expm1() > 0:  # the worst rho in the enclosure satisfies it
+            return Bound.exact(0)
+    return Bound(Decimal(0), Decimal("Infinity"), _CONVERSION_PREC)
+
+
 CONVERSIONS: dict[str, Callable[[Bound, object, object], Bound]] = {
     "mironov2017": mironov_epsilon,
     "balle2020": balle_epsilon,
+    "cks2020": cks_epsilon,
+    "kl-tv": kl_epsilon,
 }
 
 
@@ -507,7 +562,9 @@ __all__ = [
     "CONVERSIONS",
     "balle_epsilon",
     "check_order",
+    "cks_epsilon",
     "epsilon_from_rdp",
+    "kl_epsilon",
     "mironov_epsilon",
     "rdp",
     "rdp_epsilon",

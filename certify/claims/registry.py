@@ -14,6 +14,7 @@ _REGISTRY: dict[str, Claim] = {}
 #: modules that register the built-in catalogue (one per source, DESIGN.md)
 BUILTIN_MODULES: tuple[str, ...] = (
     "certify.claims.reference_curves",
+    "certify.claims.accounting",
     "certify.claims.lora_noise",
     "certify.claims.lora_training",
 )

@@ -1,8 +1,11 @@
-"""The Poisson-subsampled Gaussian mechanism, one step (DP-SGD's step; claim ACC-2).
+"""The Poisson-subsampled Gaussian mechanism (DP-SGD's step, and ``steps`` of them; claim ACC-2).
 
 Each record enters the batch independently with probability ``q``; the release is the sum of the
-batch's clipped contributions (each of L2 norm at most ``sensitivity`` = C) plus N(0, sigma^2 I).
-In units of C, with ``s = sigma / C``, the one-dimensional pairs certified here are
+batch's clipped contributions (each of L2 norm at most ``sensitivity`` = C) plus N(0, sigma^2 I),
+``steps`` times with fresh batches and noise. For one step the profile is the closed form below;
+for ``steps`` > 1 it is the certified PLD composition of :mod:`certify.accounting.pld` (a
+two-sided enclosure, by default to 1e-3 relative width: the T-fold convolution has no closed
+form). In units of C, with ``s = sigma / C``, the one-dimensional pairs certified here are
 
 * ``add-remove`` (the record is present in one dataset and absent in the other):
   remove direction ``P = (1-q) N(0, s^2) + q N(1, s^2)`` against ``Q = N(0, s^2)``, add direction
@@ -14,10 +17,17 @@ In units of C, with ``s = sigma / C``, the one-dimensional pairs certified here 
 * ``replace-one`` (one record's contribution v is replaced by v'): the pair of the antipodal
   records v' = -v, |v| = C, i.e. ``P = (1-q) N(0, s^2) + q N(1, s^2)`` against
   ``P' = (1-q) N(0, s^2) + q N(-1, s^2)``. The pair is symmetric (x -> -x swaps P and P'), so
-  both directions agree. This is the stated pair whose exact profile is certified; that it
-  dominates every other pair of records of norm <= C is a separate claim we do not rely on (see
-  Lebeda, Regehr, Kamath, Steinke 2024, "Avoiding pitfalls for privacy accounting of subsampled
-  mechanisms under composition", on substitution under Poisson subsampling).
+  both directions agree. Why this pair: under substitution the batch sum moves from S + v to
+  S + v' when the record is sampled, so each step is the mixture pair (1-q) N(0) + q N(v) vs
+  (1-q) N(0) + q N(v'); the antipodal choice v' = -v, |v| = C is the largest displacement
+  |v - v'| = 2C, and for q = 1 it is exactly the Gaussian mechanism with sensitivity 2C (Balle
+  and Wang 2018), the worst case there. It is the pair used for substitution under Poisson
+  subsampling in the literature (Lebeda, Regehr, Kamath, Steinke 2024, "Avoiding pitfalls for
+  privacy accounting of subsampled mechanisms under composition"; dp-accounting 0.6's PLD
+  accountant does not offer this relation). What is certified is the profile of this pair and of
+  its T-fold composition (:mod:`certify.accounting.pld`); that it dominates every pair of
+  records of norm <= C in every dimension is taken from that literature, not certified here.
+* ``remove`` or ``add``: one direction of add/remove only (the record is removed, or added).
 
 Closed forms (our derivation, in the style of Koskela, Jälkö, Honkela 2020 "Computing tight
 differential privacy guarantees using FFT" and of Zhu–Dong–Wang 2022). The privacy
@@ -36,6 +46,12 @@ difference of normal tails evaluated at the unique solution x* of ``L(x) = eps``
 
 For q = 1 each reduces to Balle and Wang 2018 Thm 8 with mu = 1/s (add-remove) or 2/s (replace),
 i.e. to :mod:`certify.mechanisms.gaussian`; for q = 0 the pair is equal and delta = 0 for eps >= 0.
+
+Layering note: ``steps`` > 1 is answered by :mod:`certify.accounting.pld`, which sits above this
+layer (DESIGN.md); it is imported lazily inside the two methods that need it, so that
+``certify profile subsampled-gaussian ... steps=T`` keeps the mechanism contract (one value,
+``delta``/``epsilon`` -> Bound) while the mechanism module itself stays free of the accounting
+layer at import time.
 """
 
 from __future__ import annotations
@@ -64,17 +80,9 @@ from certify.numerics.precision import Target, escalate
 from certify.numerics.roots import certified_root
 from certify.numerics.special import normal_cdf
 
-NEIGHBOURS = ("add-remove", "replace-one")
+NEIGHBOURS = ("add-remove", "replace-one", "remove", "add")
 #: the directions whose maximum is the add-remove profile, and the replace-one pair
 DIRECTIONS = ("remove", "add", "replace")
-
-
-
-
-
-
-
-
 
 
 # -- the closed forms, as Arb balls at the ambient precision ----------------------------------
@@ -158,18 +166,20 @@ def _loss_tail_ball(direction: str, s: arb, q: arb, eps: arb) -> arb:
 
 @dataclass(frozen=True)
 class SubsampledGaussian:
-    """One step of the Poisson-subsampled Gaussian mechanism (DP-SGD).
+    """The Poisson-subsampled Gaussian mechanism, ``steps`` times (DP-SGD).
 
     ``sigma``: noise standard deviation; ``q``: sampling probability; ``sensitivity``: the
-    per-record L2 bound C (clipping norm); ``neighbours``: ``add-remove`` or ``replace-one``
-    (module docstring for the exact pairs). Parameters are exact rationals (a float means its
-    exact binary value, a str its decimal value).
+    per-record L2 bound C (clipping norm); ``neighbours``: ``add-remove``, ``replace-one``, or one
+    direction ``remove`` / ``add`` (module docstring for the exact pairs); ``steps``: how many
+    steps are composed (1: the closed forms; more: the certified PLD composition). Parameters are
+    exact rationals (a float means its exact binary value, a str its decimal value).
     """
 
     sigma: Fraction
     q: Fraction
     sensitivity: Fraction = Fraction(1)
     neighbours: str = "add-remove"
+    steps: int = 1
     name: str = "subsampled-gaussian"
 
     def __init__(
@@ -178,11 +188,13 @@ class SubsampledGaussian:
         q: object,
         sensitivity: object = 1,
         neighbours: object = "add-remove",
+        steps: object = 1,
     ) -> None:
         object.__setattr__(self, "sigma", check_positive("sigma", sigma))
         object.__setattr__(self, "q", check_probability("q", q))
         object.__setattr__(self, "sensitivity", check_positive("sensitivity", sensitivity))
         object.__setattr__(self, "neighbours", check_choice("neighbours", neighbours, NEIGHBOURS))
+        object.__setattr__(self, "steps", check_positive_int("steps", steps))
         object.__setattr__(self, "name", "subsampled-gaussian")
 
     # -- parameters ---------------------------------------------------------------------
@@ -193,16 +205,28 @@ class SubsampledGaussian:
 
     @property
     def directions(self) -> tuple[str, ...]:
-        """The pairs whose profiles are maximised: (remove, add) or (replace,)."""
-        return ("remove", "add") if self.neighbours == "add-remove" else ("replace",)
+        """The pairs whose profiles are maximised: (remove, add), (replace,), (remove,) or
+        (add,)."""
+        if self.neighbours == "add-remove":
+            return ("remove", "add")
+        return ("replace",) if self.neighbours == "replace-one" else (self.neighbours,)
+
+    def one_step(self) -> SubsampledGaussian:
+        """The same mechanism with ``steps`` = 1."""
+        if self.steps == 1:
+            return self
+        return SubsampledGaussian(self.sigma, self.q, self.sensitivity, self.neighbours)
 
     def params(self) -> dict[str, str]:
-        return {
+        out = {
             "sigma": exact_text(self.sigma),
             "q": exact_text(self.q),
             "sensitivity": exact_text(self.sensitivity),
             "neighbours": self.neighbours,
         }
+        if self.steps != 1:
+            out["steps"] = str(self.steps)
+        return out
 
     # -- privacy profile ---------------------------------------------------------------
     def delta_ball(self, eps: arb, directions: tuple[str, ...] | None = None) -> arb:
@@ -218,9 +242,16 @@ class SubsampledGaussian:
         return value
 
     def delta(self, epsilon: object, target: Target | None = None) -> Bound:
-        """Certified delta(eps) for eps >= 0 (closed forms of the module docstring), escalating
-        precision until ``target`` is met."""
+        """Certified delta(eps) for eps >= 0: for one step the closed forms of the module
+        docstring, escalating precision until ``target`` (default relative width 1e-10) is met;
+        for ``steps`` > 1 :func:`certify.accounting.pld.composed_delta` (default target
+        ``PLD_DELTA_TARGET``, relative width 1e-3)."""
         eps = check_nonnegative("epsilon", epsilon)
+        if self.steps > 1:
+            from certify.accounting.pld import composed_delta
+
+            return composed_delta(self._phase(), eps, neighbours=self.neighbours,
+                                  target=target)
         return escalate(
             lambda _prec: self.delta_ball(ball(eps)),
             target or DELTA_TARGET,
@@ -245,17 +276,26 @@ class SubsampledGaussian:
     def epsilon(self, delta: object, target: Target | None = None) -> Bound:
         """Certified eps(delta) = min{eps >= 0 : delta(eps) <= delta}, for delta in (0, 1].
 
-        For q > 0, delta(eps) is continuous and strictly decreasing to 0 (the remove and replace
-        profiles are positive for every eps), so eps(delta) is the root of
-        log delta(eps) - log delta, bracketed by certified sign changes (certify.numerics.roots).
+        For ``steps`` > 1: :func:`certify.accounting.pld.composed_epsilon` (default target
+        ``PLD_EPSILON_TARGET``, relative width 1e-3). For one step and q > 0, delta(eps) is
+        continuous and decreasing; where it is positive (the remove and replace profiles are,
+        for every eps) eps(delta) is the root of log delta(eps) - log delta, bracketed by
+        certified sign changes (certify.numerics.roots).
         """
         dlt = check_probability("delta", delta, open_low=True)
+        if self.steps > 1:
+            from certify.accounting.pld import composed_epsilon
+
+            return composed_epsilon(self._phase(), dlt, neighbours=self.neighbours,
+                                    target=target)
         goal = target or EPSILON_TARGET
         if self.q == 0 or self._delta_at_zero_le(dlt):
             return Bound.exact(0)
 
         def f(eps: arb) -> arb:
             value = self.delta_ball(eps)
+            if value == 0:  # exactly 0 (the add direction beyond its bounded loss): below delta
+                return arb(-1)
             if not value > 0:
                 return arb.nan()
             return value.log() - ball(dlt).log()
@@ -274,6 +314,9 @@ class SubsampledGaussian:
             f, Fraction(0), hi, target=goal, guess=guess,
             what=f"subsampled-gaussian epsilon(delta={brief(dlt)})",
         )
+
+    def _phase(self) -> tuple[Fraction, Fraction, int, Fraction]:
+        return (self.sigma, self.q, self.steps, self.sensitivity)
 
     def _delta_at_zero_le(self, dlt: Fraction) -> bool:
         """Is delta(0) <= dlt certainly? (then eps(dlt) = 0). If undecided up to 1024 bits, answer
@@ -326,11 +369,12 @@ class SubsampledGaussian:
     def sample(
         self, n: int, rng: np.random.Generator, neighbour: int = 0, backend: str = "numpy"
     ) -> np.ndarray:
-        """``n`` draws (shape (n,)) of the one-step release in one dimension, in the mechanism's
-        own units (sensitivity C, noise sd sigma).
+        """``n`` draws of the release in one dimension, in the mechanism's own units
+        (sensitivity C, noise sd sigma): shape (n,) for one step, (n, steps) for several
+        (independent batches and noise per step).
 
-        add-remove: ``neighbour=0`` is the dataset without the record (N(0, sigma^2)),
-        ``neighbour=1`` the one with it (C * Bernoulli(q) + N(0, sigma^2)).
+        add-remove (and its single directions): ``neighbour=0`` is the dataset without the
+        record (N(0, sigma^2)), ``neighbour=1`` the one with it (C * Bernoulli(q) + N(0, sigma^2)).
         replace-one: ``neighbour=0`` has the record at -C, ``neighbour=1`` at +C.
         """
         check_positive_int("n", n)
@@ -338,10 +382,11 @@ class SubsampledGaussian:
             raise InvalidArgument(f"neighbour={neighbour!r} must be 0 or 1.")
         check_choice("backend", backend, ("numpy",))
         c, sd = float(self.sensitivity), float(self.sigma)
-        noise = rng.normal(0.0, sd, size=n)
-        included = rng.random(n) < float(self.q)
+        shape = (n,) if self.steps == 1 else (n, self.steps)
+        noise = rng.normal(0.0, sd, size=shape)
+        included = rng.random(shape) < float(self.q)
         # add-remove: the record is present in neighbour 1 only; replace-one: at -C or +C
-        shift = c * neighbour if self.neighbours == "add-remove" else (2 * neighbour - 1) * c
+        shift = c * neighbour if self.neighbours != "replace-one" else (2 * neighbour - 1) * c
         return noise + np.where(included, shift, 0.0)
 
 
@@ -356,6 +401,7 @@ def _build(params: Mapping[str, str]) -> Mechanism:
         q=params["q"],
         sensitivity=params.get("sensitivity", "1"),
         neighbours=params.get("neighbours", "add-remove"),
+        steps=params.get("steps", "1"),
     )
     # cast: a frozen dataclass's read-only ``name`` does not match the Protocol's settable
     # ``name: str`` for mypy, although it satisfies the protocol at run time
@@ -366,8 +412,9 @@ register_mechanism(
     MechanismEntry(
         name="subsampled-gaussian",
         build=_build,
-        parameters=("sigma", "q", "sensitivity", "neighbours"),
-        summary="Poisson-subsampled Gaussian, one step, both add/remove directions "
-        "or replace-one (closed-form hockey-stick, Zhu-Dong-Wang 2022)",
+        parameters=("sigma", "q", "sensitivity", "neighbours", "steps"),
+        summary="Poisson-subsampled Gaussian, steps-fold (default 1), both add/remove directions "
+        "or replace-one (one step: closed-form hockey-stick, Zhu-Dong-Wang 2022; several: "
+        "certified PLD composition)",
     )
 )

@@ -71,6 +71,11 @@ def _directed_decimal(x: arb, up: bool, digits: int) -> Decimal:
         ax = arb((man, exp))
         log10 = ax.abs_lower().log() / arb(10).log()
         k = _as_int(log10.lower().floor().unique_fmpz())
+        if not _DECIMAL_EXPONENT_SPAN[0] < k < _DECIMAL_EXPONENT_SPAN[1]:
+            raise Inconclusive(
+                f"the enclosure's decimal exponent (about 10^{k}) is beyond what a Decimal "
+                "endpoint can hold"
+            )
         shift = digits - 1 - k
         scaled = ax * arb(10) ** shift
         edge = scaled.upper().ceil() if up else scaled.lower().floor()
@@ -110,6 +115,8 @@ def _ge_pow10(num: int, den: int, k: int) -> bool:
 
 #: a decimal context with the widest exponent range, for exact scaling of endpoints
 _WIDE = Context(prec=100_000, Emax=MAX_EMAX, Emin=MIN_EMIN)
+#: decimal exponents a Decimal endpoint can carry (with room for the digits of the mantissa)
+_DECIMAL_EXPONENT_SPAN = (MIN_EMIN + 200_000, MAX_EMAX - 200_000)
 
 
 def to_fraction(x: Comparable) -> Fraction:
