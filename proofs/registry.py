@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from proofs.expmech import EXPMECH_PROOFS
 from proofs.gaussian import (
     proof_gaussian_composition,
     proof_gaussian_hockey_stick,
     proof_gaussian_privacy_loss,
     proof_gaussian_scaling,
 )
+from proofs.hypernet import HYPERNET_PROOFS
 from proofs.lora_u import (
     proof_u_berry_esseen,
     proof_u_characteristic_function,
@@ -46,6 +48,8 @@ ALL_PROOFS: tuple[Callable[[], ProofRecord], ...] = (
     proof_gaussian_hockey_stick,
     proof_gaussian_composition,
     proof_gaussian_scaling,
+    *EXPMECH_PROOFS,
+    *HYPERNET_PROOFS,
 )
 
 

@@ -17,6 +17,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "certify.claims.accounting",
     "certify.claims.lora_noise",
     "certify.claims.lora_training",
+    "certify.claims.expmech",
+    "certify.claims.hypernet",
 )
 
 

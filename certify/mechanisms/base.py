@@ -73,5 +73,7 @@ def build_mechanism(name: str, params: Mapping[str, str]) -> Mechanism:
 
 
 def _load_builtin() -> None:
+    import certify.mechanisms.expmech  # noqa: F401  (registers itself)
     import certify.mechanisms.gaussian  # noqa: F401  (registers itself)
+    import certify.mechanisms.hypernet  # noqa: F401  (registers itself)
     import certify.mechanisms.subsampled  # noqa: F401  (registers itself)
