@@ -11,6 +11,7 @@ import importlib.util
 import json
 import sys
 from collections.abc import Callable, Sequence
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -301,6 +302,48 @@ def verify(
     console.print(table)
     if not all(r.ok for r in results):
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command(name="audit")
+def audit_command(
+    scores: Annotated[Path, typer.Argument(help="CSV with a header naming score and member (1/0)")],
+    delta: Annotated[str, typer.Option("--delta", help="delta of the eps lower bound, in [0, 1)")],
+    confidence: Annotated[
+        str, typer.Option("--confidence", help="confidence of each interval (default 0.95)")
+    ] = "0.95",
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Audit membership-inference scores: AUC, TPR at fixed FPRs, balanced accuracy (exact or
+    conservative intervals) and the certified empirical eps lower bound at delta."""
+    from certify.audit import audit_scores, read_scores_csv
+
+    members, nonmembers = read_scores_csv(scores)
+    summary = audit_scores(members, nonmembers, delta, confidence=confidence)
+    data = summary.to_json()
+    if as_json:
+        typer.echo(json.dumps(data, sort_keys=True))
+        return
+    table = Table(title=f"certify audit {scores} ({summary.members} members, "
+                        f"{summary.nonmembers} non-members, confidence {confidence})")
+    for col in ("quantity", "estimate", "lower", "upper"):
+        table.add_column(col, justify="right" if col != "quantity" else "left")
+    rows = [("AUC", summary.auc)]
+    rows += [(f"TPR at FPR {t.to_json()['fpr']}", t.tpr) for t in summary.tpr_at_fpr]
+    rows.append(("balanced accuracy (best threshold)", summary.accuracy.balanced))
+    for label, ci in rows:
+        table.add_row(label, f"{float(ci.estimate):.6g}", _directed(ci.lower, up=False),
+                      _directed(ci.upper, up=True))
+    table.add_row(f"eps lower bound at delta={delta}", "",
+                  _directed(summary.epsilon.epsilon, up=False), "")
+    console.print(table)
+
+
+def _directed(value: Decimal, *, up: bool) -> str:
+    """10 significant digits rounded outward (a shortened lower limit must stay a lower limit)."""
+    with localcontext() as c:
+        c.prec = 10
+        c.rounding = ROUND_CEILING if up else ROUND_FLOOR
+        return str(+value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
