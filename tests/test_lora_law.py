@@ -37,10 +37,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special as sps
 
-from certify.errors import Inconclusive, InvalidArgument
+from certify.errors import InvalidArgument
 from certify.lora.law import (
     Distances,
     NoiseLaw,
+    _range_on_cell,
     crossing_points,
     distances_to_normal,
     side_mass,
@@ -412,10 +413,6 @@ def test_side_mass_r2_closed_form() -> None:
                     assert contains(side_mass(law, side, y), ref, ABS_SLACK)
 
 
-@pytest.mark.xfail(strict=True, raises=Inconclusive, reason=(
-    "law.py bug: odd r, side +1 with rho2 >= ~1/5: side_mass integrates the density on one range "
-    "[y, Y] (Y ~ 111 here) where Arb's K_0 (power series, ~2.9|z| bits of cancellation at "
-    "|z| = kappa y) is useless at the escalated precisions, so every target is Inconclusive"))
 def test_side_mass_odd_r_large_rho() -> None:
     law = NoiseLaw(1, Fraction(1, 5))
     ref, _ = mix_side_mass(law, 1, Fraction(1))
@@ -534,9 +531,18 @@ FINITE_CASES = [
 
 @pytest.mark.parametrize(("r", "m", "variance"), FINITE_CASES)
 def test_finite_m_distances(r: int, m: int, variance: Fraction) -> None:
-    law = NoiseLaw.flat(m, r)
+    check_distances(NoiseLaw.flat(m, r), variance)
+
+
+def check_distances(law: NoiseLaw, variance: Fraction) -> None:
+    """Certified TV and Kolmogorov distances against the mpmath route (mixture CDF at the
+    mpmath crossings; for even r also the piecewise quadrature of ``|f - phi|``, for r = 2 the
+    closed form), crossings located like mpmath's (a crossing beyond ``crossing_points``' span
+    may be missing: the enclosures must hold anyway)."""
+    r = law.r
     tv, kol, cross = mp_distances(law, variance)
-    assert abs(quad_tv(law, variance, cross) - tv) < mpmath.mpf("1e-30")
+    if r % 2 == 0:  # mpmath's besselk of integer order is slow at 45 digits
+        assert abs(quad_tv(law, variance, cross) - tv) < mpmath.mpf("1e-30")
     if r == 2:
         tv2, kol2, cross2 = r2_reference(law, variance)
         assert len(cross2) == len(cross)
@@ -548,8 +554,36 @@ def test_finite_m_distances(r: int, m: int, variance: Fraction) -> None:
     assert d.total_variation.width < Fraction(1, 10**10)
     assert d.kolmogorov.width < Fraction(1, 10**10)
     xs = d.x_values(law)
-    assert len(xs) == len(cross)
-    assert all(abs(x - float(c)) < 1e-9 for x, c in zip(xs, cross, strict=True))
+    near = [c for c in cross if abs(float(c)) <= 12 * math.sqrt(float(variance))]
+    assert len(near) <= len(xs) <= len(cross)
+    assert all(any(abs(x - float(c)) < 1e-9 for x in xs) for c in near)
+
+
+ODD_AND_SPIKED = [
+    (NoiseLaw.flat(10, 1), Fraction(1)),
+    (NoiseLaw.spiked(10, 2), Fraction(1)),  # rho^2 = 100/109: also the r = 2 closed form
+]
+
+
+@pytest.mark.parametrize(("law", "variance"), ODD_AND_SPIKED)
+def test_odd_rank_and_spiked_distances(law: NoiseLaw, variance: Fraction) -> None:
+    check_distances(law, variance)
+
+
+@pytest.mark.large
+@pytest.mark.parametrize(("law", "variance"), [
+    (NoiseLaw.flat(None, 1), Fraction(1)),
+    (NoiseLaw.spiked(100, 8), Fraction(1)),
+    (NoiseLaw.flat(100, 3), Fraction(101, 100)),
+    (NoiseLaw.spiked(10, 3), Fraction(1)),
+    (NoiseLaw.spiked(10, 1), Fraction(119, 109)),
+    (NoiseLaw.spiked(10_000, 1), Fraction(1)),
+    (NoiseLaw.flat(10, 128), Fraction(1)),
+    (NoiseLaw.flat(100, 256), Fraction(101, 100)),
+    (NoiseLaw.spiked(100, 256), Fraction(1)),  # (spiked(10, 256) crosses phi again near x = -790)
+])
+def test_odd_rank_and_spiked_distances_large(law: NoiseLaw, variance: Fraction) -> None:
+    check_distances(law, variance)
 
 
 @pytest.mark.large
@@ -602,8 +636,11 @@ def test_far_left_crossing_small_m_large(r: int, m: int, variance: Fraction) -> 
     assert contains(d.kolmogorov, kol, ABS_SLACK), (d.kolmogorov, kol)
 
 
-def test_crossing_points_match_mpmath() -> None:
-    law = NoiseLaw.flat(7, 6)
+@pytest.mark.parametrize("law", [NoiseLaw.flat(7, 6), NoiseLaw.flat(10, 1),
+                                 NoiseLaw.flat(None, 1), NoiseLaw.spiked(100, 3)])
+def test_crossing_points_match_mpmath(law: NoiseLaw) -> None:
+    """Exactly the mpmath crossings, also at r = 1 (where wide 64-bit balls of Arb's K_0 once
+    produced spurious sign changes)."""
     cross = mp_crossings(law, Fraction(1))
     found = crossing_points(law, 1)
     assert len(found) == len(cross)
@@ -647,6 +684,14 @@ def test_symmetric_law_has_symmetric_crossings() -> None:
     right = sorted(y for side, y in d.points if side > 0)
     assert left == right
     assert side_mass(law, -1, left[0]).overlaps(side_mass(law, 1, left[0]))
+
+
+def test_spiked_profile_matches_from_q() -> None:
+    q = ["10"] + ["1"] * 9
+    assert NoiseLaw.spiked(10, 4) == NoiseLaw.from_q(q, 0, 4)
+    assert NoiseLaw.spiked(10, 4).rho2 == Fraction(100, 109)
+    assert NoiseLaw.spiked(5, 3, 1) == NoiseLaw.flat(5, 3)
+    assert NoiseLaw.spiked(10, 2, "0.5") == NoiseLaw.from_q(["0.5"] + [1] * 9, 0, 2)
 
 
 def test_from_q_matches_flat_and_sign() -> None:
@@ -704,6 +749,12 @@ def test_monte_carlo_cdf_at_crossings(r: int, m: int | None) -> None:
     (lambda: NoiseLaw.from_q([1, 2], 2, 2), "i=2"),
     (lambda: NoiseLaw.from_q([1, 2], 0, 0), "r=0"),
     (lambda: NoiseLaw.from_q([1, float("nan")], 0, 2), "q\\[1\\]"),
+    (lambda: NoiseLaw(2, Fraction(3, 2)), "rho2=3/2 must be"),
+    (lambda: NoiseLaw.from_q([1, 2], "0", 2), "i=0 must be"),  # type: ignore[arg-type]
+    (lambda: NoiseLaw.spiked(1, 2), "m=1"),
+    (lambda: NoiseLaw.spiked(10, 0), "r=0"),
+    (lambda: NoiseLaw.spiked(10, 2, 0), "ratio=0"),
+    (lambda: NoiseLaw.spiked(10, 2, "-2"), "ratio=-2 must be positive"),
 ])
 def test_bad_law_input(make: Callable[[], object], match: str) -> None:
     with pytest.raises(InvalidArgument, match=match):
@@ -718,12 +769,13 @@ LAW = NoiseLaw(2, Fraction(1, 10))
     (lambda: distances_to_normal(LAW, -1), "variance=-1"),
     (lambda: distances_to_normal(LAW, float("inf")), "variance=inf"),
     (lambda: distances_to_normal(LAW, 1, target=1e-10), "target="),  # type: ignore[arg-type]
-    (lambda: crossing_points(LAW, "-0.5"), "variance='?-0.5"),
+    (lambda: crossing_points(LAW, "-0.5"), "variance=-0.5 must be positive"),
     (lambda: side_mass(LAW, 0, Fraction(1)), "side=0"),
     (lambda: side_mass(LAW, 2, Fraction(1)), "side=2"),
     (lambda: side_mass(LAW, True, Fraction(1)), "side=True"),
     (lambda: side_mass(LAW, 1, 0), "y=0"),
-    (lambda: side_mass(LAW, -1, "-1/2"), "y='?-1/2"),
+    (lambda: side_mass(LAW, -1, "-1/2"), "y=-1/2 must be positive"),
+    (lambda: side_mass(LAW, "up", Fraction(1)), "side=up must be"),  # type: ignore[arg-type]
     (lambda: side_mass(LAW, 1, float("nan")), "y=nan"),
     (lambda: side_mass(LAW, 1, Fraction(1), target="tight"), "target="),  # type: ignore[arg-type]
 ])
@@ -732,9 +784,43 @@ def test_bad_call_input(call: Callable[[], object], match: str) -> None:
         call()
 
 
-def test_fast_cases_stay_fast() -> None:
-    """Even r is the fast path (elementary Bessel form): a full distance certificate well under
-    a few seconds on this machine."""
-    start = time.perf_counter()
-    distances_to_normal(NoiseLaw.flat(100, 8), 1)
-    assert time.perf_counter() - start < 10
+@pytest.mark.parametrize(("law", "budget"), [
+    (NoiseLaw.flat(100, 8), 10.0), (NoiseLaw.flat(10, 1), 15.0), (NoiseLaw.flat(100, 256), 20.0)])
+def test_fast_cases_stay_fast(law: NoiseLaw, budget: float) -> None:
+    """A full distance certificate in a few CPU seconds, odd r (Hankel / midpoint Bessel K) and
+    r = 256 (the 128-term Bessel polynomial) included (CPU time: the machine is shared)."""
+    start = time.process_time()
+    distances_to_normal(law, 1)
+    assert time.process_time() - start < budget
+
+
+# -- 8. the sign-defect cell bounds --------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(r=st.sampled_from([1, 2, 3, 8, 64]),
+       rho2=st.sampled_from([Fraction(0), Fraction(1, 10), Fraction(100, 109)]),
+       side=st.sampled_from(SIDES),
+       lo=st.sampled_from([Fraction(1, 2**30), Fraction(1, 1000), Fraction(1, 3), Fraction(1),
+                           Fraction(5, 2), Fraction(6)]),
+       width=st.sampled_from([Fraction(1, 2**20), Fraction(1, 100), Fraction(1, 4), Fraction(3)]),
+       exact_variance=st.booleans())
+def test_cell_range_encloses_the_density_difference(r: int, rho2: Fraction, side: int,
+                                                    lo: Fraction, width: Fraction,
+                                                    exact_variance: bool) -> None:
+    """``_range_on_cell`` (zeroth- and first-order bounds from the cell's two ends) contains
+    ``f - phi_v`` at points across the cell, with ``f`` from mpmath's besselk form."""
+    law = NoiseLaw(r, rho2)
+    variance = law.variance if exact_variance else Fraction(1)
+    hi = lo + width
+    with ctx.workprec(128):
+        lower, upper = _range_on_cell(law, variance, side, lo, hi, {})
+    low, up = Fraction(Bound.from_arb(lower, 128).lower), Fraction(Bound.from_arb(upper, 128).upper)
+    assert low <= up
+    with mpmath.workdps(40):
+        vv = mpq(variance)
+        for t in (0, Fraction(1, 7), Fraction(1, 2), Fraction(6, 7), 1):
+            x = x_of(law, side, lo + t * width)
+            diff = mpmath.exp(bessel_log_density(law, x)) - mpmath.npdf(x, 0, mpmath.sqrt(vv))
+            slack = mpmath.mpf("1e-30") * (abs(diff) + 1)
+            assert mpq(low) - slack <= diff <= mpq(up) + slack, (t, low, diff, up)

@@ -14,8 +14,10 @@ whose law depends only on ``r`` and ``rho^2 = q_i^2 / ||q||^2``:
     X = -a + a V + b sqrt(V) Z,   a = rho sqrt(r),  b^2 = 1 - rho^2,     Var X = 1 + rho^2.
 
 For a flat profile ``|q_j| = c`` one has ``rho^2 = 1/m``; ``m -> infinity`` is ``rho = 0`` (the
-symmetric limit law ``sqrt(V) Z``, Laplace at ``r = 2``). The sign of ``q_i`` mirrors the law and
-changes no distance to a centred normal, so only ``rho^2`` is a parameter.
+symmetric limit law ``sqrt(V) Z``: Laplace at ``r = 2``, the product of two independent standard
+normals, density ``K_0(|x|)/pi``, at ``r = 1``); a spiked profile (``|q_i| = C``, the other
+``m - 1`` entries ``c``) has ``rho^2 = C^2 / (C^2 + (m-1) c^2)``. The sign of ``q_i`` mirrors the
+law and changes no distance to a centred normal, so only ``rho^2`` is a parameter.
 
 Density (the gamma-mixing integral ``int v^(nu-1) e^(-alpha v - gamma/v) dv = 2 (gamma/alpha)^(nu/2)
 K_nu(2 sqrt(alpha gamma))``, DLMF 10.32.10; with ``mu = -a``, ``y = x - mu``, ``nu = (r-1)/2``):
@@ -24,11 +26,14 @@ K_nu(2 sqrt(alpha gamma))``, DLMF 10.32.10; with ``mu = -a``, ``y = x - mu``, ``
     C = 2 (r/2)^(r/2) r^(-nu/2) / (Gamma(r/2) sqrt(2 pi) b),   kappa = sqrt(r) / b^2,
 
 a formula that ``proofs.lora_u.proof_u_law`` derives symbolically and the tests check against
-mpmath quadrature of the mixture. ``f`` is analytic off ``x = mu`` (a logarithmic singularity
-there at ``r = 1``), so everything is parametrised by the side of ``mu`` and the distance
-``y = |x - mu| > 0``: masses are integrals in ``y`` away from the kink with a Chernoff tail
-(:func:`_far_tail`), and the neighbourhood of the kink enters only through the rigorous
-:func:`_excision_bound`.
+mpmath quadrature of the mixture. ``e^z K_nu(z)`` comes from :mod:`certify.lora.bessel`
+(half-integer ``nu``: a terminating sum; integer ``nu``: Hankel's expansion with DLMF's remainder
+bound, or Arb at the ball's midpoint plus a mean-value term), whose output radius follows the
+input's, so that certified integration works for odd and even ``r`` alike. ``f`` is analytic
+off ``x = mu`` (a logarithmic singularity there at ``r = 1``), so everything is parametrised by
+the side of ``mu`` and the distance ``y = |x - mu| > 0``: masses are integrals in ``y`` away
+from the kink with a Chernoff tail (:func:`_far_tail`), and the neighbourhood of the kink enters
+only through the rigorous :func:`_excision_bound`.
 """
 
 from __future__ import annotations
@@ -42,8 +47,9 @@ from typing import cast
 
 from flint import acb, arb, ctx, fmpq
 
-from certify._validate import check_positive_int, to_exact
+from certify._validate import check_positive, check_positive_int, to_exact
 from certify.errors import InvalidArgument
+from certify.lora.bessel import scaled_bessel_k
 from certify.numerics.bound import Bound
 from certify.numerics.integrate import TailBound, integrate
 from certify.numerics.precision import Target
@@ -62,7 +68,7 @@ class NoiseLaw:
     def __post_init__(self) -> None:
         check_positive_int("r", self.r)
         if not isinstance(self.rho2, Fraction) or not (0 <= self.rho2 < 1):
-            raise InvalidArgument(f"rho2={self.rho2!r} must be an exact fraction in [0, 1).")
+            raise InvalidArgument(f"rho2={self.rho2} must be an exact fraction in [0, 1).")
 
     @classmethod
     def from_q(cls, q: Sequence[object], i: int, r: int) -> NoiseLaw:
@@ -71,7 +77,7 @@ class NoiseLaw:
             raise InvalidArgument(f"q={q!r} must be a sequence of at least 2 numbers.")
         values = [to_exact(f"q[{j}]", v) for j, v in enumerate(q)]
         if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < len(values):
-            raise InvalidArgument(f"i={i!r} must be an index in [0, {len(values)}).")
+            raise InvalidArgument(f"i={i} must be an index in [0, {len(values)}).")
         norm2 = sum(v * v for v in values)
         if norm2 == values[i] ** 2:
             raise InvalidArgument(
@@ -90,6 +96,17 @@ class NoiseLaw:
         if m < 2:
             raise InvalidArgument(f"m={m} must be at least 2.")
         return cls(check_positive_int("r", r), Fraction(1, m))
+
+    @classmethod
+    def spiked(cls, m: int, r: int, ratio: object = 10) -> NoiseLaw:
+        """A spiked profile of length ``m``: ``|q_i| = C`` at the entry itself and ``|q_j| = c``
+        at the ``m - 1`` others, ``C / c = ratio`` (Lemma 4.1's ``c <= |q_j| <= C`` with the
+        spike where it weighs most): ``rho^2 = ratio^2 / (ratio^2 + m - 1)``."""
+        m = check_positive_int("m", m)
+        if m < 2:
+            raise InvalidArgument(f"m={m} must be at least 2.")
+        k = check_positive("ratio", ratio)
+        return cls(check_positive_int("r", r), k * k / (k * k + m - 1))
 
     @property
     def variance(self) -> Fraction:
@@ -118,8 +135,9 @@ class NoiseLaw:
     def density_at(self, y: acb, side: int, analytic: bool = False) -> acb:
         """``f(mu + side * y)`` for ``y > 0`` (the distance from the kink ``mu = -a``), as an
         ``acb.integral``-style function of ``y``: non-finite when ``analytic`` and ``y``'s ball
-        reaches the branch cut ``Re y <= 0`` of ``y^nu`` and ``K_nu``. Arb's exponentially scaled
-        ``K_nu`` keeps the large-order, small-argument products in range."""
+        reaches the branch cut ``Re y <= 0`` of ``y^nu`` and ``K_nu``. The exponentially scaled
+        ``e^z K_nu(z)`` of :mod:`certify.lora.bessel` (output radius following the input's, for
+        odd and even ``r``) keeps the large-order, small-argument products in range."""
         if not y.real > 0:
             # on or across the branch cut: no enclosure is claimed (acb.integral subdivides)
             return acb(arb("nan"))
@@ -150,26 +168,11 @@ def _constants(r: int, rho2: Fraction, prec: int) -> tuple[arb, arb, arb, arb, a
 
 
 def _scaled_bessel_k(r: int, z: acb) -> acb:
-    """``e^z K_nu(z)`` with ``nu = (r - 1)/2``, for ``Re z > 0``.
-
-    Even ``r`` (half-integer ``nu = n + 1/2``): the terminating expansion (DLMF 10.49.12)
-    ``e^z K_(n+1/2)(z) = sqrt(pi / (2z)) sum_(k=0)^n (n+k)! / (k! (n-k)!) (2z)^(-k)``, a sum of
-    positive terms for real ``z``: no cancellation, so the ball stays as narrow as ``z``'s.
-
-    Odd ``r`` (integer ``nu``): Arb's ``K_nu``. Where Arb uses its power series (``|z|`` up to
-    ~20-40 at working precision) it cancels about ``2|z|/ln 2`` bits *and* amplifies the input
-    ball's radius by ``e^(2|z|)``, so these balls can be wide: still rigorous, only slower to
-    reach a width (more precision, smaller pieces).
-    """
-    if r % 2 == 0:
-        n = (r - 2) // 2
-        inv = 1 / (2 * z)
-        total = acb(0)
-        for k in range(n, -1, -1):  # Horner in 1/(2z), exact integer coefficients
-            coefficient = math.factorial(n + k) // (math.factorial(k) * math.factorial(n - k))
-            total = total * inv + coefficient
-        return (arb.pi() / (2 * z)).sqrt() * total
-    return z.bessel_k(acb(fmpq(r - 1, 2)), scaled=True)
+    """``e^z K_nu(z)`` with ``nu = (r - 1)/2``, for ``Re z > 0`` (:mod:`certify.lora.bessel`:
+    the terminating sum for even ``r``, Hankel's expansion with DLMF's remainder bound or Arb at
+    the ball's midpoint plus a mean-value term for odd ``r``; the output radius follows the
+    input's)."""
+    return scaled_bessel_k(r - 1, z)
 
 
 def _q(x: Fraction) -> fmpq:
@@ -226,10 +229,7 @@ def _excision_bound(law: NoiseLaw, w: arb, variance: Fraction | None) -> arb:
 
 
 def _check_variance(variance: object) -> Fraction:
-    v = to_exact("variance", variance)
-    if not v > 0:
-        raise InvalidArgument(f"variance={variance!r} must be positive.")
-    return v
+    return check_positive("variance", variance)
 
 
 def _check_target(target: Target | None, default: Target) -> Target:
@@ -242,7 +242,7 @@ def _check_target(target: Target | None, default: Target) -> Target:
 
 def _check_side(side: object) -> int:
     if side not in (-1, 1) or isinstance(side, bool):
-        raise InvalidArgument(f"side={side!r} must be -1 or +1.")
+        raise InvalidArgument(f"side={side} must be -1 or +1.")
     return int(cast(int, side))
 
 
@@ -257,9 +257,7 @@ def side_mass(law: NoiseLaw, side: int, y_point: object,
     ``mu + side y`` (for ``side = -1`` this is ``F`` there; for ``+1`` it is ``1 - F``), by
     certified integration of the exact density with the Chernoff tail."""
     side = _check_side(side)
-    y_q = to_exact("y", y_point)
-    if not y_q > 0:
-        raise InvalidArgument(f"y={y_point!r} must be positive.")
+    y_q = check_positive("y", y_point)
     goal = _check_target(target, Target(rel=None, absolute=1e-12, max_prec=512))
     widths = [w for w in (goal.absolute, goal.rel) if w is not None]
     bits = max(64, 8 + int(-math.log2(min(widths)))) if widths else 64
@@ -345,46 +343,88 @@ _NEAR_BITS = 120
 _CELL_BITS = 40
 
 
-def _factors(law: NoiseLaw, side: int, y: Fraction) -> tuple[arb, arb, arb]:
-    """:meth:`NoiseLaw.factors` at an exact point ``y > 0``, as real balls."""
-    e, power, k = law.factors(acb(arb(_q(y))), side)
-    return e.real, power.real, k.real
+@dataclass(frozen=True)
+class _Endpoint:
+    """Real balls at an exact ``y > 0`` on one side: ``x = mu + side y``, ``phi_v(x)``, the
+    factors ``e = C e^(c y)``, ``p = y^nu``, ``k = e^z K_nu(z)`` of :meth:`NoiseLaw.factors`
+    (``f = e p k``), and ``h = C e^(side a y / b^2)``, ``g = y^nu K_nu(kappa y)`` (``f = h g``),
+    ``q = y^(nu-1) K_(nu-1)(kappa y)`` (``g' = -kappa y q``)."""
+
+    x: arb
+    phi: arb
+    e: arb
+    p: arb
+    k: arb
+    h: arb
+    g: arb
+    q: arb
+
+
+def _endpoint(law: NoiseLaw, v: Fraction, side: int, y: Fraction) -> _Endpoint:
+    yb = arb(_q(y))
+    e, power, k = (t.real for t in law.factors(acb(yb), side))
+    a, b2, root_r, nu, log_c = _constants(law.r, law.rho2, ctx.prec)
+    z = yb * (root_r / b2)
+    decay = (-z).exp()
+    h = (yb * (side * a / b2) + log_c).exp()
+    k_below = scaled_bessel_k(abs(law.r - 3), acb(z)).real  # e^z K_|nu-1|(z)
+    x = law.point(side, yb).real
+    return _Endpoint(x, _phi(acb(x), v).real, e, power, k, h, power * k * decay,
+                     power / yb * k_below * decay)
 
 
 def _range_on_cell(law: NoiseLaw, v: Fraction, side: int, lo: Fraction, hi: Fraction,
-                   cache: dict[Fraction, tuple[arb, arb, arb, arb, arb]]) -> tuple[arb, arb]:
-    """Certain lower and upper bounds of ``f - phi_v`` on the cell ``y in [lo, hi]``, from the
-    monotone factors of ``f`` (:func:`_factors`) and of ``phi_v`` (decreasing in ``|x|``),
-    evaluated at the two end points only (tight, unlike a ball evaluation on the cell)."""
+                   cache: dict[Fraction, _Endpoint]) -> tuple[arb, arb]:
+    """Certain lower and upper bounds (exact balls) of ``D(y) = f - phi_v`` at ``mu + side y``
+    on the cell ``y in [lo, hi]``, from values at the two ends only; the tightest of:
+
+    * zeroth order, from monotone factors: ``f = h g`` with ``g = y^nu K_nu(kappa y)``
+      decreasing (``g' = -kappa y^nu K_(nu-1) < 0``, DLMF 10.29.4) and ``h = C e^(side a y/b^2)``
+      monotone; ``f = e (p k)`` with ``e`` decreasing and, for even ``r``, ``p k`` a polynomial in
+      ``y`` with positive coefficients (DLMF 10.49.12), for odd ``r`` ``p`` increasing and ``k``
+      decreasing (``e^z K_nu(z) = int e^(-z (cosh t - 1)) cosh(nu t) dt``); ``phi_v`` decreasing
+      in ``|x|``;
+    * first order: ``D(y) in D(lo) + [0, w] D'(cell)`` and ``D(hi) - [0, w] D'(cell)``
+      (``w = hi - lo``), with ``D' = h (side a g / b^2 - kappa y q) + side x phi_v / v``
+      enclosed from the same monotone ranges (``q = y^(nu-1) K_(nu-1)(kappa y)`` decreasing).
+
+    The first order makes cells of width ``~ sqrt(|f - phi| / f)`` enough where the zeroth
+    order needs ``~ |f - phi| / f``: far fewer cells when the law is close to the normal."""
     for y in (lo, hi):
         if y not in cache:
-            e, power, k = _factors(law, side, y)
-            x = law.point(side, arb(_q(y)))
-            cache[y] = (e, power, k, _phi(x, v).real, x.real)
-    e_lo, p_lo, k_lo, phi_lo, x_lo = cache[lo]
-    e_hi, p_hi, k_hi, phi_hi, x_hi = cache[hi]
+            cache[y] = _endpoint(law, v, side, y)
+    at_lo, at_hi = cache[lo], cache[hi]
+    h = at_lo.h.union(at_hi.h)
+    g = at_lo.g.union(at_hi.g)
+    by_hg = h * g
     if law.r % 2 == 0:
-        # y^nu e^z K_nu(z) is a polynomial in y with positive coefficients (DLMF 10.49.12):
-        # increasing, so one factor instead of two opposite ones (much tighter for large nu)
-        f_max = e_lo * (p_hi * k_hi)
-        f_min = e_hi * (p_lo * k_lo)
+        by_epk = at_lo.e.union(at_hi.e) * (at_lo.p * at_lo.k).union(at_hi.p * at_hi.k)
     else:
-        f_max = e_lo * p_hi * k_lo
-        f_min = e_hi * p_lo * k_hi
-    if (x_lo * x_hi) > 0:  # |x| monotone on the cell
-        phi_max, phi_min = _hi(phi_lo, phi_hi), _lo(phi_lo, phi_hi)
+        by_epk = (at_lo.e.union(at_hi.e) * at_lo.p.union(at_hi.p)
+                  * at_lo.k.union(at_hi.k))
+    if (at_lo.x * at_hi.x) > 0:  # |x| monotone on the cell
+        phi = at_lo.phi.union(at_hi.phi)
     else:
-        phi_max = 1 / (2 * arb.pi() * arb(_q(v))).sqrt()
-        phi_min = _lo(phi_lo, phi_hi)
-    return f_min - phi_max, f_max - phi_min
+        phi = at_lo.phi.union(at_hi.phi).union(1 / (2 * arb.pi() * arb(_q(v))).sqrt())
+    a, b2, root_r, _, _ = _constants(law.r, law.rho2, ctx.prec)
+    y_cell = arb(_q(lo)).union(arb(_q(hi)))
+    slope = (h * (g * (side * a / b2) - (root_r / b2) * y_cell * at_lo.q.union(at_hi.q))
+             + side * at_lo.x.union(at_hi.x) * phi / arb(_q(v)))
+    step = arb(0).union(arb(_q(hi - lo))) * slope
+    d_lo, d_hi = at_lo.g * at_lo.h - at_lo.phi, at_hi.g * at_hi.h - at_hi.phi
+    candidates = (by_hg - phi, by_epk - phi, d_lo + step, d_hi - step)
+    lower = functools.reduce(_larger, (c.lower() for c in candidates))
+    upper = functools.reduce(_smaller, (c.upper() for c in candidates))
+    return lower, upper
 
 
-def _hi(x: arb, y: arb) -> arb:
-    return x if (x > y) else (y if (y > x) else x.union(y))
+def _larger(x: arb, y: arb) -> arb:
+    """The larger of two exact balls (either one if undecided: both are valid bounds)."""
+    return y if y > x else x
 
 
-def _lo(x: arb, y: arb) -> arb:
-    return x if (x < y) else (y if (y < x) else x.union(y))
+def _smaller(x: arb, y: arb) -> arb:
+    return y if y < x else x
 
 
 def _sign_defect(law: NoiseLaw, v: Fraction, side: int, cuts: list[Fraction],
@@ -395,7 +435,7 @@ def _sign_defect(law: NoiseLaw, v: Fraction, side: int, cuts: list[Fraction],
     bisected, and a cell narrower than ``2^-_CELL_BITS`` (relative to its position) contributes
     ``width * sup |f - phi|``."""
     total = arb(0)
-    cache: dict[Fraction, tuple[arb, arb, arb, arb, arb]] = {}
+    cache: dict[Fraction, _Endpoint] = {}
     stack: list[tuple[Fraction, Fraction, int]] = []
     for lo, hi, sg in zip(cuts, cuts[1:], signs, strict=False):
         # log-spaced start cells near the kink, so that e.g. a log singularity is bracketed
