@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from proofs.attack_region import ATTACK_REGION_PROOFS
 from proofs.expmech import EXPMECH_PROOFS
 from proofs.gaussian import (
     proof_gaussian_composition,
@@ -50,6 +51,7 @@ ALL_PROOFS: tuple[Callable[[], ProofRecord], ...] = (
     proof_gaussian_scaling,
     *EXPMECH_PROOFS,
     *HYPERNET_PROOFS,
+    *ATTACK_REGION_PROOFS,
 )
 
 

@@ -12,6 +12,9 @@
 Scores go to :mod:`certify.audit` for AUC, TPR at fixed FPR and eps lower bounds.
 """
 
+# the dp-lora and smp-lora trainers register themselves on import
+from certify.attacks import dp_lora as dp_lora
+from certify.attacks import smp as smp
 from certify.attacks.data import Dataset, load_digits_split
 from certify.attacks.game import GameScores, Trial, run_membership_game
 from certify.attacks.lora_mia import LoraMiaConfig, LoraMiaResult, lora_membership_experiment

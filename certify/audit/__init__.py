@@ -25,6 +25,12 @@ from certify.audit.metrics import (
     chernoff_hoeffding_interval,
     tpr_at_fpr,
 )
+from certify.audit.reported import (
+    ReportedBound,
+    epsilon_from_accuracy,
+    epsilon_from_auc,
+    epsilon_from_tpr_at_fpr,
+)
 from certify.audit.summary import DEFAULT_FPRS, AuditSummary, audit_scores
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "ConfidenceInterval",
     "EpsilonCandidate",
     "EpsilonLowerBound",
+    "ReportedBound",
     "TprAtFpr",
     "accuracy",
     "audit_scores",
@@ -42,8 +49,11 @@ __all__ = [
     "auc_estimate",
     "chernoff_hoeffding_interval",
     "default_levels",
+    "epsilon_from_accuracy",
+    "epsilon_from_auc",
     "epsilon_from_counts",
     "epsilon_lower_bound",
+    "epsilon_from_tpr_at_fpr",
     "read_scores_csv",
     "tpr_at_fpr",
 ]

@@ -19,6 +19,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "certify.claims.lora_training",
     "certify.claims.expmech",
     "certify.claims.hypernet",
+    "certify.claims.smp",
 )
 
 
