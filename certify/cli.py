@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -256,13 +257,22 @@ def run(
                           "figures skipped", markup=False)
         figures = {}
     write_reports(certificates, out, figures)
+    if claims is None:
+        # the whole catalogue also refreshes reports/accountants/ (issue 6): adapters whose
+        # certificate is current for the installed peer-library version are kept as they are
+        from certify.report.accountants import regenerate_accountant_reports
+
+        summary = regenerate_accountant_reports(
+            out / "accountants", progress=lambda text: err_console.print(text, markup=False)
+        )
+        err_console.print(summary, markup=False)
     table = Table(title=f"certify run -> {out}")
     for col in ("claim", "verdict", "summary"):
         table.add_column(col)
     for cert in certificates:
         colour = {"confirmed": "green", "refuted": "yellow", "inconclusive": "red"}
         status = cert.verdict.status
-        table.add_row(cert.claim.id, f"[{colour[status]}]{status}[/]", cert.verdict.summary)
+        table.add_row(cert.claim.id, f"[{colour[status]}]{status}[/]", escape(cert.verdict.summary))
     console.print(table)
     if any(c.verdict.status == "inconclusive" for c in certificates):
         raise typer.Exit(EXIT_INCONCLUSIVE)
@@ -344,6 +354,48 @@ def _directed(value: Decimal, *, up: bool) -> str:
         c.prec = 10
         c.rounding = ROUND_CEILING if up else ROUND_FLOOR
         return str(+value)
+
+
+@app.command(name="accountant")
+def accountant_command(
+    target: Annotated[
+        str | None,
+        typer.Argument(help="built-in adapter (see --list), 'all', or module:function"),
+    ] = None,
+    grid: Annotated[
+        str, typer.Option("--grid", help="quick | default | full | a JSON grid file")
+    ] = "quick",
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="write JUnit XML (one testcase per cell)")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="certificate folder")
+    ] = Path("reports") / "accountants",
+    no_certificate: Annotated[
+        bool, typer.Option("--no-certificate", help="do not write certificates")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="exit 1 also when an answer is an error")
+    ] = False,
+    list_adapters: Annotated[
+        bool, typer.Option("--list", help="list the built-in adapters and exit")
+    ] = False,
+) -> None:
+    """Check a DP accountant against certified references; exit 1 when an answer is unsound."""
+    from certify.report.accountant_cli import list_adapters as show_adapters
+    from certify.report.accountant_cli import run_accountant
+
+    if list_adapters:
+        show_adapters(console)
+        return
+    if target is None:
+        raise InvalidArgument("target is required (a built-in adapter, 'all' or module:function).")
+    code = run_accountant(target, grid, as_json=as_json, junit=junit, out=out,
+                          write=not no_certificate, strict=strict, console=console,
+                          err_console=err_console)
+    if code:
+        raise typer.Exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -114,6 +114,10 @@ def verify_file(path: str | os.PathLike[str], recompute: bool = False) -> Verify
 
 def recompute_problems(cert: Certificate) -> list[str]:
     """Re-run the certificate's claim and list every disagreement (empty when consistent)."""
+    if cert.claim.id.startswith("accountant/"):  # written by `certify accountant`
+        from certify.report.accountants import recompute_accountant_problems
+
+        return recompute_accountant_problems(cert)
     try:
         claim = registry.get(cert.claim.id)
     except InvalidArgument as exc:
