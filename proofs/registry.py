@@ -31,6 +31,18 @@ from proofs.wishart import (
     proof_wishart_higher_moments,
     proof_wishart_mean,
 )
+from proofs.wishart_law import (
+    proof_mv_density,
+    proof_mv_representation,
+    proof_pair_symmetry,
+    proof_privacy_loss,
+    proof_profile_reduction,
+    proof_reduced_law,
+    proof_support_mass,
+    proof_theorem1,
+)
+from proofs.wishart_matrix import proof_matrix_mechanism_not_dp
+from proofs.wishart_noisy import WISHART_NOISY_PROOFS
 
 __all__ = ["ALL_PROOFS", "run_all"]
 
@@ -39,6 +51,14 @@ ALL_PROOFS: tuple[Callable[[], ProofRecord], ...] = (
     proof_wishart_covariance,
     proof_wishart_higher_moments,
     proof_ldp3_moments,
+    proof_mv_representation,
+    proof_mv_density,
+    proof_privacy_loss,
+    proof_reduced_law,
+    proof_pair_symmetry,
+    proof_profile_reduction,
+    proof_support_mass,
+    proof_theorem1,
     proof_u_moments,
     proof_u_characteristic_function,
     proof_u_law,
@@ -51,6 +71,8 @@ ALL_PROOFS: tuple[Callable[[], ProofRecord], ...] = (
     proof_gaussian_scaling,
     *EXPMECH_PROOFS,
     *HYPERNET_PROOFS,
+    proof_matrix_mechanism_not_dp,
+    *WISHART_NOISY_PROOFS,
     *ATTACK_REGION_PROOFS,
 )
 

@@ -19,6 +19,9 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "certify.claims.lora_training",
     "certify.claims.expmech",
     "certify.claims.hypernet",
+    "certify.claims.wishart",
+    "certify.claims.wishart_attacks",
+    "certify.claims.wishart_noisy",
     "certify.claims.smp",
 )
 

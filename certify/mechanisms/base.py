@@ -77,3 +77,5 @@ def _load_builtin() -> None:
     import certify.mechanisms.gaussian  # noqa: F401  (registers itself)
     import certify.mechanisms.hypernet  # noqa: F401  (registers itself)
     import certify.mechanisms.subsampled  # noqa: F401  (registers itself)
+    import certify.mechanisms.wishart  # noqa: F401  (registers itself)
+    import certify.mechanisms.wishart_noisy  # noqa: F401  (registers itself)
