@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from certify._backend import check_seed as _check_seed
+from certify._backend import import_torch as _import_torch
 from certify._validate import check_choice, check_positive_int
 from certify.errors import InvalidArgument
 
@@ -86,23 +88,6 @@ def _check_index(i: object, m: int) -> int:
     if not 0 <= idx < m:
         raise InvalidArgument(f"i={idx} must be in [0, {m}) (q has {m} entries).")
     return idx
-
-
-def _check_seed(seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or int(seed) < 0:
-        raise InvalidArgument(f"seed={seed!r} must be a non-negative integer.")
-    return int(seed)
-
-
-def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        raise InvalidArgument(
-            "backend='torch' needs PyTorch, which is not installed (pip install torch), "
-            "or use backend='numpy'."
-        ) from None
-    return torch
 
 
 def _resolve_device(backend: str, device: object) -> Any:

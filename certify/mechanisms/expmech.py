@@ -38,12 +38,14 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
 from flint import arb, ctx
 from numpy.typing import NDArray
 
+from certify._backend import check_seed as _check_seed
+from certify._backend import import_torch as _torch
+from certify._backend import torch_device as _torch_device
 from certify._validate import (
     check_choice,
     check_nonnegative,
@@ -490,34 +492,6 @@ def _solve_upper(u: np.ndarray, b: np.ndarray) -> FloatArray:
     from scipy.linalg import solve_triangular
 
     return np.asarray(solve_triangular(u, b, lower=False), dtype=np.float64)
-
-
-def _check_seed(seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or int(seed) < 0:
-        raise InvalidArgument(f"seed={seed!r} must be a non-negative integer.")
-    return int(seed)
-
-
-def _torch_device(torch: Any, device: object) -> Any:
-    """``None``: cuda when available, else cpu; otherwise a valid, available cpu/cuda device."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError, ValueError):
-        raise InvalidArgument(f"device={device!r} is not a torch device.") from None
-    if dev.type not in ("cpu", "cuda") or (dev.type == "cuda" and not torch.cuda.is_available()):
-        raise InvalidArgument(f"device={device!r} is not an available cpu or cuda device.")
-    return dev
-
-
-def _torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        raise InvalidArgument("backend='torch' needs PyTorch (pip install torch), or use "
-                              "backend='numpy'.") from None
-    return torch
 
 
 # -- CLI --------------------------------------------------------------------------------------

@@ -42,6 +42,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from certify._backend import check_seed as _check_seed
+from certify._backend import import_torch as _import_torch
+from certify._backend import torch_device as _torch_device
 from certify._validate import check_choice, check_positive_int, to_exact
 from certify.errors import InvalidArgument
 from certify.mechanisms._common import brief, exact_text
@@ -314,16 +317,6 @@ def _batches(size: int, per_sample: int) -> Iterator[tuple[int, int]]:
         yield start, min(size, start + step)
 
 
-def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        raise InvalidArgument(
-            "backend='torch' needs PyTorch, which is not installed; use backend='numpy'."
-        ) from None
-    return torch
-
-
 class _Source:
     """One seeded stream of standard normals on a backend, plus the few array operations the
     samplers need, so that the numpy and torch paths share one code path."""
@@ -368,28 +361,6 @@ class _Source:
         if isinstance(x, np.ndarray):
             return x.astype(np.float64, copy=False)
         return np.asarray(x.detach().cpu().numpy(), dtype=np.float64)
-
-
-def _check_seed(seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or int(seed) < 0:
-        raise InvalidArgument(
-            f"seed={seed!r} must be a non-negative integer or a generator of the backend."
-        )
-    return int(seed)
-
-
-def _torch_device(torch: Any, device: object) -> Any:
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, ValueError, TypeError):
-        raise InvalidArgument(f"device={device!r} is not a torch device.") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidArgument(f"device={device!r} requested but CUDA is not available.")
-    if dev.type not in ("cpu", "cuda"):
-        raise InvalidArgument(f"device={device!r} must be a cpu or cuda device.")
-    return dev
 
 
 # ------------------------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from certify._backend import check_seed as _check_seed
+from certify._backend import torch_device as _torch_device
 from certify._validate import (
     check_choice,
     check_nonnegative,
@@ -399,26 +401,6 @@ class _Source:
         if isinstance(x, np.ndarray):
             return x.astype(np.float64, copy=False)
         return np.asarray(x.detach().cpu().numpy(), dtype=np.float64)
-
-
-def _check_seed(seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or int(seed) < 0:
-        raise InvalidArgument(f"seed={seed!r} must be a non-negative integer.")
-    return int(seed)
-
-
-def _torch_device(torch: Any, device: object) -> Any:
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, ValueError, TypeError):
-        raise InvalidArgument(f"device={device!r} is not a torch device.") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidArgument(f"device={device!r} requested but CUDA is not available.")
-    if dev.type not in ("cpu", "cuda"):
-        raise InvalidArgument(f"device={device!r} must be a cpu or cuda device.")
-    return dev
 
 
 # ------------------------------------------------------------------------------------------------
