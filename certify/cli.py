@@ -119,10 +119,17 @@ def profile(
         "prec": max(eps_bound.prec, delta_bound.prec),
         "certified": True,
     }
+    # mechanisms whose profile is only bracketed (lower and upper methods) say so
+    bracket = getattr(mech, "exact_profile", True) is False
+    if bracket:
+        result["bracket"] = True
     if as_json:
         typer.echo(json.dumps(result, sort_keys=True))
         return
-    table = Table(title=f"{name} " + " ".join(f"{k}={v}" for k, v in mech.params().items()))
+    title = f"{name} " + " ".join(f"{k}={v}" for k, v in mech.params().items())
+    if bracket:
+        title += " (certified bracket: lower and upper methods, not numerical width)"
+    table = Table(title=title)
     table.add_column("quantity")
     table.add_column("lower", justify="right")
     table.add_column("upper", justify="right")

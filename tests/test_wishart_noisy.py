@@ -244,6 +244,7 @@ def test_cli_profiles(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     data = json.loads(out)
     assert data["mechanism"] == "wishart-noisy-pre" and data["params"]["release"] == "matrix"
+    assert "bracket" not in data  # the M-released profile is exact
     truth = _mp_public(16, 4, Fraction(1), Fraction(1))
     assert mpmath.mpf(data["delta"]["lower"]) <= truth <= mpmath.mpf(data["delta"]["upper"])
     code = main(["profile", "wishart-noisy-post", "d=8", "r=8", "rho=0.9", "sigma=0.2",
@@ -252,6 +253,7 @@ def test_cli_profiles(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     data = json.loads(out)
     assert Fraction(data["delta"]["lower"]) <= Fraction(data["delta"]["upper"])
+    assert data["bracket"] is True  # lower and upper methods, said so in the output
     code = main(["profile", "wishart-noisy-post", "d=8", "r=9", "rho=0.9", "sigma=0.2",
                  "epsilon=2", "--json"])
     assert code == 2

@@ -4,6 +4,8 @@ privacy profile, ``params()`` for display/JSON, and a CLI registry entry.
 
 ``delta(eps)`` is the hockey-stick divergence sup over the stated neighbouring pairs (the
 privacy profile); ``epsilon(delta)`` is the smallest eps >= 0 with delta(eps) <= delta.
+A mechanism whose profile is only bracketed by a lower and an upper method (not computed to a
+requested width) sets ``exact_profile = False``; the CLI then marks its answer ``"bracket"``.
 """
 
 from __future__ import annotations

@@ -125,6 +125,13 @@ class _Noisy:
     def _exact(self) -> bool:
         return False
 
+    @property
+    def exact_profile(self) -> bool:
+        """False when ``delta``/``epsilon`` return a *bracket*: an enclosure of the true value
+        whose width is the gap between a lower and an upper method, not numerical error
+        (``certify profile`` then reports ``"bracket": true``)."""
+        return self._exact()
+
     def epsilon(self, delta: object, target: Target | None = None) -> Bound:
         """Certified enclosure of ``eps(delta)`` from certified lower/upper bounds of
         ``delta(eps)`` (:func:`certify.wishart.noisy.epsilon_bracket`). For a bracketed profile
