@@ -82,48 +82,39 @@ class References:
 
     def epsilon(self, params: Params, delta: Fraction, level: int = 0) -> Bound:
         """An enclosure of the true eps(delta) of the cell (add/remove, both directions)."""
-        key = (params, delta, level)
-        if key in self._eps:
-            self.hits += 1
-            return self._eps[key]
-        self.misses += 1
-        sigma, q, steps = params
-        how = method(sigma, q, steps)
-        if how == "trivial":
-            out = Bound.exact(0)
-        elif how == "gaussian":
-            out = _enclosure(lambda: GaussianMechanism(sigma, compositions=steps)
-                             .epsilon(delta, CLOSED_LEVELS[level]))
-        elif how == "one-step":
-            out = _enclosure(lambda: SubsampledGaussian(sigma, q).epsilon(delta,
-                                                                          CLOSED_LEVELS[level]))
-        else:
-            out = _enclosure(lambda: composed_epsilon([(sigma, q, steps)], delta,
-                                                      target=PLD_EPSILON_LEVELS[level]))
-        self._eps[key] = out
-        return out
+        return self._profile("epsilon", params, delta, level)
 
     def delta(self, params: Params, epsilon: Fraction, level: int = 0) -> Bound:
         """An enclosure of the true delta(epsilon) of the cell (add/remove, both directions)."""
-        key = (params, epsilon, level)
-        if key in self._delta:
+        return self._profile("delta", params, epsilon, level)
+
+    def _profile(self, which: str, params: Params, given: Fraction, level: int) -> Bound:
+        """``which`` is "epsilon" (given delta) or "delta" (given epsilon): the closed forms
+        where they apply (q = 1: the Gaussian with sigma/sqrt(T); T = 1: one step), else the
+        certified PLD composition; cached per (cell, given value, level)."""
+        cache = self._eps if which == "epsilon" else self._delta
+        key = (params, given, level)
+        if key in cache:
             self.hits += 1
-            return self._delta[key]
+            return cache[key]
         self.misses += 1
         sigma, q, steps = params
         how = method(sigma, q, steps)
         if how == "trivial":
             out = Bound.exact(0)
         elif how == "gaussian":
-            out = _enclosure(lambda: GaussianMechanism(sigma, compositions=steps)
-                             .delta(epsilon, CLOSED_LEVELS[level]))
+            gaussian = GaussianMechanism(sigma, compositions=steps)
+            out = _enclosure(lambda: getattr(gaussian, which)(given, CLOSED_LEVELS[level]))
         elif how == "one-step":
-            out = _enclosure(lambda: SubsampledGaussian(sigma, q).delta(epsilon,
-                                                                        CLOSED_LEVELS[level]))
+            one_step = SubsampledGaussian(sigma, q)
+            out = _enclosure(lambda: getattr(one_step, which)(given, CLOSED_LEVELS[level]))
+        elif which == "epsilon":
+            out = _enclosure(lambda: composed_epsilon([(sigma, q, steps)], given,
+                                                      target=PLD_EPSILON_LEVELS[level]))
         else:
-            out = _enclosure(lambda: composed_delta([(sigma, q, steps)], epsilon,
+            out = _enclosure(lambda: composed_delta([(sigma, q, steps)], given,
                                                     target=PLD_DELTA_LEVELS[level]))
-        self._delta[key] = out
+        cache[key] = out
         return out
 
     def rdp(self, sigma: Fraction, q: Fraction, order: Fraction, level: int = 0) -> Bound:
