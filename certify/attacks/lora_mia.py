@@ -17,14 +17,13 @@ Setting (every choice public and seeded; nothing is cached between runs):
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
 
 from certify._validate import check_positive_int
+from certify.attacks._threads import single_threaded_blas as _single_threaded_blas
 from certify.attacks.data import Dataset, load_digits_split
 from certify.attacks.game import GameScores, run_membership_game
 from certify.attacks.model import TinyMLP, pretrain_mlp
@@ -74,16 +73,6 @@ class LoraMiaResult:
     base_accuracy_private: float
     scores: dict[str, GameScores[AdaptedModel]]
     seconds: float
-
-
-def _single_threaded_blas() -> contextlib.AbstractContextManager[object]:
-    """One BLAS thread: the matrices here are tiny, and a multi-threaded OpenBLAS on a busy
-    machine is 10-30x slower on them (threadpoolctl ships with scikit-learn)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - present whenever scikit-learn is
-        return contextlib.nullcontext()
-    return cast(contextlib.AbstractContextManager[object], threadpool_limits(limits=1))
 
 
 def lora_membership_experiment(config: LoraMiaConfig | None = None) -> LoraMiaResult:

@@ -348,3 +348,22 @@ def accuracy(
                             "best threshold on the data; DKW-Massart band on both samples at "
                             "alpha/2 each (simultaneous over thresholds)")
     return Accuracy(chosen_t, True, tp, n, tn, m, ci)
+
+
+def roc_points(members: np.ndarray, nonmembers: np.ndarray,
+               fprs: tuple[float, ...]) -> list[list[float]]:
+    """Empirical ``(FPR, TPR)`` of the rule ``score > t`` at the thresholds allowing at most
+    ``floor(f m)`` of the ``m`` non-members above them, for each ``f`` in ``fprs`` (for figures
+    only: plain estimates, no confidence)."""
+    xs, ys = np.sort(np.asarray(members)), np.sort(np.asarray(nonmembers))
+    out = []
+    for f in fprs:
+        c = int(np.floor(f * ys.size))
+        if c >= ys.size:
+            out.append([1.0, 1.0])
+            continue
+        t = ys[ys.size - 1 - c]
+        fp = ys.size - np.searchsorted(ys, t, side="right")
+        tp = xs.size - np.searchsorted(xs, t, side="right")
+        out.append([float(fp / ys.size), float(tp / xs.size)])
+    return out

@@ -41,3 +41,15 @@ def symbolic_evidence(method: str, proofs: Iterable[Callable[[], object]]) -> tu
     ok = all(getattr(r, "ok", False) for r in records)
     values = {"proofs": [cast(Value, r.to_json()) for r in records]}  # type: ignore[attr-defined]
     return Evidence("symbolic", method, values, 0, time.perf_counter() - start), ok
+
+
+def bounds_back(obj: object) -> object:
+    """JSON with ``{"lower": str, "upper": str}`` enclosures (e.g. from :mod:`certify.audit`'s
+    ``to_json``) turned back into Bounds: the certificate format reserves that shape for Bounds."""
+    if isinstance(obj, dict):
+        if set(obj) == {"lower", "upper"} and all(isinstance(v, str) for v in obj.values()):
+            return Bound.from_strings(obj["lower"], obj["upper"])
+        return {k: bounds_back(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [bounds_back(v) for v in obj]
+    return obj

@@ -32,10 +32,9 @@ from typing import Any, cast
 
 import numpy as np
 
-from certify.claims._evidence import jsonable, symbolic_evidence
+from certify.claims._evidence import bounds_back, jsonable, symbolic_evidence
 from certify.claims.model import Claim, ClaimInfo, Evidence, Outcome, Value, Verdict
 from certify.claims.registry import register
-from certify.numerics.bound import Bound
 
 SOURCE = "seed 004 (arXiv 2402.11989: MP-LoRA / SMP-LoRA)"
 DELTA = "1e-5"
@@ -301,19 +300,8 @@ SMP2 = ClaimInfo(
 def _row_values(row: Any) -> dict[str, Any]:
     out = row.to_json()
     out["epsilon_upper"] = row.upper  # a Bound (or None), kept typed
-    out["epsilon_lower"] = _bounds_back(out["epsilon_lower"])
+    out["epsilon_lower"] = bounds_back(out["epsilon_lower"])
     return cast(dict[str, Any], out)
-
-
-def _bounds_back(obj: Any) -> Any:
-    """``{"lower", "upper"}`` string pairs (the certificate's Bound shape) back to Bounds."""
-    if isinstance(obj, dict):
-        if set(obj) == {"lower", "upper"} and all(isinstance(v, str) for v in obj.values()):
-            return Bound.from_strings(obj["lower"], obj["upper"])
-        return {k: _bounds_back(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_bounds_back(v) for v in obj]
-    return obj
 
 
 def decide_smp2(rows: Sequence[Mapping[str, Any]]) -> Verdict:
@@ -365,7 +353,7 @@ def check_smp2() -> Outcome:
 
     result = cached_experiment()
     rows = [_row_values(r) | {"epsilon_lower": str(r.audit.epsilon.epsilon),
-                              "epsilon_lower_detail": _bounds_back(r.audit.epsilon.to_json())}
+                              "epsilon_lower_detail": bounds_back(r.audit.epsilon.to_json())}
             for r in result.rows]
     stat = Evidence(
         "statistical",

@@ -31,7 +31,8 @@ from typing import Any, cast
 
 import numpy as np
 
-from certify.claims._evidence import jsonable, symbolic_evidence
+from certify.audit.metrics import roc_points
+from certify.claims._evidence import bounds_back, jsonable, symbolic_evidence
 from certify.claims.model import Claim, ClaimInfo, Evidence, Outcome, Value, Verdict
 from certify.claims.registry import register
 from certify.numerics.bound import Bound
@@ -255,34 +256,6 @@ THREAT_MODEL = (
 )
 
 
-def _bounds_back(obj: Any) -> Any:
-    """JSON from :mod:`certify.audit` with ``{"lower", "upper"}`` enclosures turned back into
-    Bounds (the certificate format reserves that shape for Bounds)."""
-    if isinstance(obj, dict):
-        if set(obj) == {"lower", "upper"}:
-            return Bound.from_strings(obj["lower"], obj["upper"])
-        return {k: _bounds_back(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_bounds_back(v) for v in obj]
-    return obj
-
-
-def _roc(members: np.ndarray, nonmembers: np.ndarray) -> list[list[float]]:
-    ys = np.sort(nonmembers)
-    xs = np.sort(members)
-    out = []
-    for f in _ROC_FPRS:
-        c = int(np.floor(f * ys.size))
-        if c >= ys.size:
-            out.append([1.0, 1.0])
-            continue
-        t = ys[ys.size - 1 - c]
-        fp = ys.size - np.searchsorted(ys, t, side="right")
-        tp = xs.size - np.searchsorted(xs, t, side="right")
-        out.append([float(fp / ys.size), float(tp / xs.size)])
-    return out
-
-
 @functools.lru_cache(maxsize=1)
 def wpm6_audit() -> tuple[dict[str, Any], float]:
     """Run the experiment once per process and audit every attack."""
@@ -299,10 +272,10 @@ def wpm6_audit() -> tuple[dict[str, Any], float]:
             "auc": summary.auc.to_json(),
             "tpr_at_fpr": [t.to_json() for t in summary.tpr_at_fpr],
             "balanced_accuracy": summary.accuracy.to_json(),
-            "epsilon_lower": _bounds_back(summary.epsilon.to_json()),
+            "epsilon_lower": bounds_back(summary.epsilon.to_json()),
             "member_score_min": float(sc.members.min()),
             "nonmember_score_max": float(sc.nonmembers.max()),
-            "roc": _roc(sc.members, sc.nonmembers),
+            "roc": roc_points(sc.members, sc.nonmembers, _ROC_FPRS),
             "_auc": summary.auc,
         }
     info = {

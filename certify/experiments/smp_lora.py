@@ -34,16 +34,15 @@ bound (a violation is a bug in the sampler, the clipping, the noise or the accou
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import cast
 
 import numpy as np
 
 from certify._validate import check_positive_int, check_probability
+from certify.attacks._threads import single_threaded_blas as _single_threaded_blas
 from certify.attacks.data import Dataset, FloatArray, load_digits_split
 from certify.attacks.dp_lora import DpSettings, clipped_factors, dp_config, dp_lora_epsilon
 from certify.attacks.game import Trial, run_membership_game
@@ -51,6 +50,7 @@ from certify.attacks.model import TinyMLP, pretrain_mlp
 from certify.attacks.scorers import SCORERS, gram_asymmetry_score
 from certify.attacks.smp import smp_config, smp_first_gradient
 from certify.attacks.training import AdaptedModel, TrainConfig, train
+from certify.audit.metrics import roc_points
 from certify.audit.summary import AuditSummary, audit_scores
 from certify.errors import InvalidArgument
 from certify.numerics.bound import Bound
@@ -249,24 +249,6 @@ def certified_upper(kind: str, config: TrainConfig, delta: object) -> Bound | No
     return dp_lora_epsilon(config, delta) if kind == "dp-lora" else None
 
 
-def roc_points(members: FloatArray, nonmembers: FloatArray,
-               fprs: tuple[float, ...] = ROC_FPRS) -> list[list[float]]:
-    """Empirical ``(FPR, TPR)`` of the rule ``score > t`` at the thresholds allowing at most
-    ``floor(f m)`` non-members, for each ``f`` in ``fprs`` (display only)."""
-    xs, ys = np.sort(members), np.sort(nonmembers)
-    out = []
-    for f in fprs:
-        c = int(np.floor(f * ys.size))
-        if c >= ys.size:
-            out.append([1.0, 1.0])
-            continue
-        t = ys[ys.size - 1 - c]
-        fp = ys.size - np.searchsorted(ys, t, side="right")
-        tp = xs.size - np.searchsorted(xs, t, side="right")
-        out.append([float(fp / ys.size), float(tp / xs.size)])
-    return out
-
-
 @dataclass(frozen=True, eq=False)
 class AuditRow:
     """One (setting, method, attack): the scores, their audit, the certified upper bound."""
@@ -301,7 +283,7 @@ class AuditRow:
             "consistent": self.consistent,
             "utility_accuracy": self.utility,
             "train_config": self.train_config,
-            "roc": roc_points(self.members, self.nonmembers),
+            "roc": roc_points(self.members, self.nonmembers, ROC_FPRS),
         }
 
 
@@ -317,15 +299,6 @@ class SmpExperimentResult:
             if (r.setting, r.method, r.attack) == (setting, method, attack):
                 return r
         raise InvalidArgument(f"no row ({setting}, {method}, {attack}).")
-
-
-def _single_threaded_blas() -> contextlib.AbstractContextManager[object]:
-    """One BLAS thread: the matrices are tiny and a threaded BLAS on a busy machine is slower."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - present whenever scikit-learn is
-        return contextlib.nullcontext()
-    return cast(contextlib.AbstractContextManager[object], threadpool_limits(limits=1))
 
 
 def _train_config_json(kind: str, config: TrainConfig) -> dict[str, object]:
