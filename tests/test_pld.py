@@ -22,6 +22,7 @@ from scipy import integrate
 from scipy.optimize import brentq
 from scipy.stats import norm
 
+from certify.accounting import pld as pld_module
 from certify.accounting import pld_grid as grid
 from certify.accounting import pld_step
 from certify.accounting.pld import (
@@ -393,6 +394,33 @@ def test_clear_orders_are_certified() -> None:
 def test_requested_width_is_met() -> None:
     e = composed_epsilon([("1", "0.05", 200)], "1e-5", target=Target(rel=2e-4))
     assert e.rel_width <= 2e-4
+
+
+def test_add_remove_encloses_the_maximum_of_the_two_directions() -> None:
+    # the add direction trails here (0.1698 against 0.1733) and its last level is composed on
+    # a grid about 4 times coarser than remove's (pld._lagging): the answer must still enclose
+    # max(eps_remove, eps_add), which lies in [max of the lower ends, max of the upper ends] of
+    # the separate answers
+    phases, goal = [("2", "0.001", 10_000)], Target(rel=1e-3)
+    both = composed_epsilon(phases, "1e-5", target=goal)
+    parts = [composed_epsilon(phases, "1e-5", neighbours=n, target=goal)
+             for n in ("remove", "add")]
+    low, high = max(p.lower for p in parts), max(p.upper for p in parts)
+    assert both.rel_width <= 1e-3
+    assert both.lower <= high and low <= both.upper
+
+
+def test_a_trailing_direction_is_refined_only_until_it_drops_out() -> None:
+    with ctx.workprec(64):
+        lead = (arb("0.1730"), arb("0.1740"))
+        h, h_next = Fraction(1, 4096), Fraction(1, 32768)
+        trailing = {"remove": lead, "add": (arb("0.1660"), arb("0.1720"))}
+        spacing = pld_module._lagging(trailing, ["remove", "add"],
+                                      {"remove": h, "add": h}, h_next, 1e-3)
+        assert set(spacing) == {"add"} and h_next < spacing["add"] < h
+        overlapping = {"remove": lead, "add": (arb("0.1700"), arb("0.1745"))}
+        assert pld_module._lagging(overlapping, ["remove", "add"],
+                                   {"remove": h, "add": h}, h_next, 1e-3) == {}
 
 
 def test_budget_exhaustion_is_inconclusive_with_a_valid_enclosure() -> None:

@@ -99,6 +99,17 @@ _MAX_LEVELS = 8
 _CLOSED_REL = 1e-10
 #: merged intervals need the T-fold measure to stand in for the (T-1)-fold rest of a step
 _MERGE_MIN_STEPS = 4
+#: The share of the requested relative width (times delta) that fixed-point rounding and tail
+#: truncation may cost in delta (:func:`_plan`). Only work depends on it, never soundness: every
+#: rounding and cut is directed, and each level's enclosure is checked against the target.
+#: A delta(eps) query's width is in delta itself, so they get 1%. An eps(delta) query's width
+#: is in eps: an error e in delta moves the inverted eps by about e / |delta'(eps)|, and
+#: |delta'(eps)| = e^eps Q(L > eps) >= delta / eps whenever eps |d log delta / d eps| >= 1 (the
+#: profile decays at least like 1/eps; true on issue 5's grid, where eps |d log delta/d eps| is
+#: about 8 to 10^3), so an error (rel / 2) delta costs at most half the relative width in eps --
+#: in practice far less (the measured widths moved by under 1% against a share of 1e-2).
+_DELTA_SHARE = 1e-2
+_EPSILON_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -263,7 +274,7 @@ def _initial_h(phases: tuple[Phase, ...], dirs: tuple[str, ...]) -> float:
         lo, hi = loss_range(s, q, 1e-12, kind)
         one_step = max(one_step, hi - lo)
     spread = math.sqrt(total)
-    return min(max(one_step / 512, 20 * spread / 4096), spread / 4)
+    return min(max(one_step / 128, 20 * spread / 4096), spread / 4)
 
 
 def _plan(h: Fraction, tolerance: float, nodes: int, composer: _Composer, prec: int) -> Plan:
@@ -347,7 +358,8 @@ def composed_epsilon(phases: object, delta: object, *, neighbours: object = "add
         return lower_epsilon(lo, dlt), upper_epsilon(u, dlt)
 
     return _refine(composer, dirs, goal, max_nodes, evaluate, lambda _b: float(dlt),
-                   f"composed epsilon(delta={float(dlt):g})", unit_range=False)
+                   f"composed epsilon(delta={float(dlt):g})", unit_range=False,
+                   share=_EPSILON_SHARE)
 
 
 def _closed_form(phases: tuple[Phase, ...], neighbours: str
@@ -384,11 +396,13 @@ Evaluate = Callable[[GridPLD, GridPLD], tuple[arb, "arb | None"]]
 def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes: int,
             evaluate: Evaluate, delta_scale: Callable[[float], float], what: str,
             unit_range: bool, fixed: dict[str, tuple[arb, arb]] | None = None,
-            epsilon: float | None = None) -> Bound:
+            epsilon: float | None = None, share: float = _DELTA_SHARE) -> Bound:
     """Shrink h until ``goal`` is met; each level's enclosure is valid, the best is kept.
     ``fixed``: directions whose (lower, upper) is known exactly and need no grid; ``epsilon``:
     the eps of a delta(eps) query (an eps(delta) query uses each level's answer), where the
-    merging rule of the next level looks (:func:`_coarsening`)."""
+    merging rule of the next level looks (:func:`_coarsening`); ``share``: the fraction of the
+    relative target (times the delta scale) that rounding and truncation may cost in delta
+    (:data:`_DELTA_SHARE`, :data:`_EPSILON_SHARE`)."""
     h = _dyadic(_initial_h(composer.phases, dirs))
     rel = goal.rel if goal.rel is not None else 1e-3
     scale = delta_scale(1e-15)
@@ -396,25 +410,31 @@ def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes:
     results: dict[str, tuple[arb, arb | None]] = dict(fixed or {})
     active = [d for d in dirs if d not in results]
     best: Bound | None = None
+    lagging: dict[str, Fraction] = {}  # a coarser spacing for a direction that trails
     for _level in range(_MAX_LEVELS):
-        plan = _plan(h, max(rel * scale * 1e-2, 1e-300), nodes, composer, prec)
-        if plan.prec > goal.max_prec:
+        tolerance = max(rel * scale * share, 1e-300)
+        plans = {d: _plan(lagging.get(d, h), tolerance, nodes, composer, prec) for d in active}
+        plan = _plan(h, tolerance, nodes, composer, prec)
+        if max(p.prec for p in (plan, *plans.values())) > goal.max_prec:
             break
         started = time.perf_counter()
         try:
-            with ctx.workprec(plan.prec):
-                uppers = {}
-                for d in active:
-                    up, lo = composer.composed(plan, d, True), composer.composed(plan, d, False)
+            uppers = {}
+            for d in active:
+                with ctx.workprec(plans[d].prec):
+                    up = composer.composed(plans[d], d, True)
+                    lo = composer.composed(plans[d], d, False)
                     results[d] = evaluate(up, lo)
-                    uppers[d] = up
-                    nodes = max(nodes, up.length, lo.length)
+                uppers[d] = up
+                nodes = max(nodes, up.length, lo.length)
         except Inconclusive:
             prec *= 2  # an undecided sign in a discretisation: more bits, same grid
             continue
-        bound = _combine(results, plan.prec, unit_range)
-        _LOG.debug("%s: h=%s bits=%d nodes=%d directions=%s -> %s (%.2fs)", what, plan.h,
-                   plan.bits, nodes, active, bound, time.perf_counter() - started)
+        bound = _combine(results, max((p.prec for p in plans.values()), default=plan.prec),
+                         unit_range)
+        _LOG.debug("%s: h=%s bits=%d nodes=%d directions=%s -> %s (%.2fs)", what,
+                   {d: str(p.h) for d, p in plans.items()}, plan.bits, nodes, active, bound,
+                   time.perf_counter() - started)
         if best is None or bound.width < best.width:
             best = bound
         if goal.met_by(bound):
@@ -422,7 +442,13 @@ def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes:
         active = _undominated(results, active)
         if composer.total_steps >= _MERGE_MIN_STEPS:
             composer.coarsening = _coarsening(uppers, results, active, epsilon)
-        h_next = _next_h(h, bound, rel)
+        # a long jump only with one direction at the finest spacing: with two, an intermediate
+        # level (factor 8) usually tells which one dominates, and the finest level then
+        # composes only that one
+        used = {d: p.h for d, p in plans.items()}
+        lagging = _lagging(results, active, used, _next_h(h, bound, rel), rel)
+        room = max_nodes / max(nodes, 1) if len(active) - len(lagging) <= 1 else 8.0
+        h_next = _next_h(h, bound, rel, room, 1.75 if _level == 0 else 2.0)
         if unit_range:
             old = scale
             if bound.lower > 0:
@@ -433,6 +459,7 @@ def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes:
                 # delta is far smaller than the fixed-point unit and tails were sized for: they,
                 # not the spacing, limited this width; refine them first
                 h_next = h
+        lagging = {d: max(g, h_next) for d, g in lagging.items()}  # never finer than the lead
         if nodes * float(h / h_next) > max_nodes:
             raise Inconclusive(
                 f"{what}: {goal.describe()} not reached within max_nodes={max_nodes} "
@@ -440,6 +467,51 @@ def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes:
         h = h_next
     raise Inconclusive(f"{what}: {goal.describe()} not reached in {_MAX_LEVELS} refinements",
                        best)
+
+
+def _lagging(results: Mapping[str, tuple[arb, arb | None]], active: list[str],
+             used: dict[str, Fraction], h_next: Fraction, rel: float) -> dict[str, Fraction]:
+    """Coarser spacings for the next level's trailing directions. The answer is the maximum over
+    the directions, so a direction whose whole interval will lie below the leading one's lower
+    end no longer matters (:func:`_undominated` then drops it): it needs only the relative width
+    ``gap / mid``, not the target (``gap`` from its midpoint to the largest lower end the others
+    will have once refined to the target: their midpoints less the relative target), and is
+    refined towards that (:func:`_next_h`, never finer than ``h_next``). Floats: only work
+    depends on the spacings; every direction's enclosure is valid at any spacing and
+    :func:`_combine` takes the maximum of the lower and of the upper ends."""
+    out: dict[str, Fraction] = {}
+    if len(active) < 2:
+        return out
+    for d in active:
+        lo, hi = results[d]
+        others = [x for x in (_middle(results[o]) for o in results if o != d) if x is not None]
+        if hi is None or not (lo.is_finite() and hi.is_finite()) or not others:
+            continue
+        low, high = float(lo.mid()), float(hi.mid())
+        mid = 0.5 * (low + high)
+        gap = max(others) * (1 - rel) - mid
+        tops = [results[o][1] for o in results if o != d]
+        leads = any(t is not None and not bool(t > hi) for t in tops)  # its upper end is not
+        if leads or not (mid > 0 and gap > 0 and high > low):  # below every other one's
+            continue
+        need = gap / mid  # then d's upper end, about mid + gap / 2, is below lead
+        if need <= rel:
+            continue
+        width = (high - low) / mid
+        factor = min(8.0, max(1.5, math.sqrt(width / (0.7 * need)))) if width > need else 1.0
+        out[d] = max(h_next, _dyadic(float(used[d]) / factor))
+    return out
+
+
+def _middle(result: tuple[arb, arb | None]) -> float | None:
+    """The float midpoint of a direction's enclosure, or its lower end when the upper is
+    unknown (None when neither is finite)."""
+    lo, hi = result
+    if not lo.is_finite():
+        return None
+    if hi is None or not hi.is_finite():
+        return float(lo.mid())
+    return 0.5 * (float(lo.mid()) + float(hi.mid()))
 
 
 def _coarsening(uppers: dict[str, GridPLD], results: dict[str, tuple[arb, arb | None]],
@@ -491,13 +563,21 @@ def _undominated(results: dict[str, tuple[arb, arb | None]], active: list[str]) 
     return keep or active
 
 
-def _next_h(h: Fraction, bound: Bound, rel: float) -> Fraction:
-    """Errors are O(h^2): aim at 0.7 of the target, shrinking by a factor in [1.5, 8]."""
+def _next_h(h: Fraction, bound: Bound, rel: float, room: float = 8.0,
+            order: float = 2.0) -> Fraction:
+    """Errors are O(h^2): aim at 0.7 of the target, shrinking by a factor in [1.5, 8]. A larger
+    jump (up to 32 and ``room``) saves a level when the width is far from the target; its
+    factor is ``ratio^(1/order)``: from the first, coarsest level the errors fall more slowly
+    than h^2 (about h^1.75 between the first two levels on issue 5's grid), so :func:`_refine`
+    asks ``order=1.75`` there, 2 later. Only work depends on h."""
     width = bound.rel_width
     if not math.isfinite(width) or width <= 0:
         factor = 8.0
     else:
-        factor = min(8.0, max(1.5, math.sqrt(width / (0.7 * rel))))
+        ratio = width / (0.7 * rel)
+        factor = max(1.5, math.sqrt(ratio))
+        if factor > 8.0:
+            factor = max(8.0, min(ratio ** (1 / order), 32.0, room))
     return _dyadic(float(h) / factor)
 
 
