@@ -26,12 +26,12 @@ except that one sample's ``A`` (``r * m`` numbers) is always held whole.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from certify._backend import BACKENDS, NormalSource, batches, to_numpy
 from certify._backend import check_seed as _check_seed
 from certify._backend import import_torch as _import_torch
 from certify._validate import check_choice, check_positive_int
@@ -40,10 +40,8 @@ from certify.errors import InvalidArgument
 __all__ = ["BACKENDS", "sample_lora_update", "sample_u", "sample_u_mixture"]
 
 #: the sampling backends
-BACKENDS: tuple[str, ...] = ("numpy", "torch")
 
 #: cap on the number of float64 entries of one batch's intermediate arrays (32 MiB)
-_MAX_BATCH_ELEMENTS = 1 << 22
 
 FloatArray = NDArray[np.float64]
 
@@ -126,35 +124,6 @@ def _common(
     return r_, size_, backend_, dev, seed_
 
 
-def _batches(size: int, per_sample: int) -> Iterator[tuple[int, int]]:
-    """``(start, stop)`` slices of ``range(size)`` whose batches hold at most
-    ``_MAX_BATCH_ELEMENTS`` numbers when each sample needs ``per_sample`` (at least one sample)."""
-    step = max(1, _MAX_BATCH_ELEMENTS // max(1, per_sample))
-    for start in range(0, size, step):
-        yield start, min(size, start + step)
-
-
-# --------------------------------------------------------------------------------------------
-# random sources: standard normals of a given shape, per backend
-
-
-def _normal_source(backend: str, dev: Any, seed: int) -> Callable[[tuple[int, ...]], Any]:
-    """A function ``shape -> array`` of iid N(0, 1) float64 draws from one seeded stream."""
-    if backend == "numpy":
-        rng = np.random.default_rng(seed)
-        return lambda shape: rng.standard_normal(shape)
-    torch = _import_torch()
-    gen = torch.Generator(device=dev)
-    gen.manual_seed(seed)
-    return lambda shape: torch.randn(shape, generator=gen, dtype=torch.float64, device=dev)
-
-
-def _to_numpy(x: Any) -> FloatArray:
-    if isinstance(x, np.ndarray):
-        return x.astype(np.float64, copy=False)
-    return np.asarray(x.detach().cpu().numpy(), dtype=np.float64)
-
-
 # --------------------------------------------------------------------------------------------
 # public samplers
 
@@ -180,7 +149,7 @@ def sample_u(
     m = qv.size
     idx = _check_index(i, m)
     r_, size_, backend_, dev, seed_ = _common(r, size, backend, device, seed)
-    normal = _normal_source(backend_, dev, seed_)
+    normal = NormalSource(backend_, dev, seed_).normal
     scale = 1.0 / math.sqrt(r_)
     out = np.empty(size_, dtype=np.float64)
     if backend_ == "numpy":
@@ -188,11 +157,11 @@ def sample_u(
     else:
         torch = _import_torch()
         q_row = torch.as_tensor(qv, dtype=torch.float64, device=dev).reshape(1, m)
-    for start, stop in _batches(size_, r_ * m):
+    for start, stop in batches(size_, r_ * m):
         a = normal((stop - start, r_, m)) * scale  # (b, r, m)
         qa = q_row @ a.transpose(-1, -2) if backend_ != "numpy" else q_row @ a.transpose(0, 2, 1)
         row = (qa @ a)[:, 0, :] - q_row  # (b, m): the whole row q A^T A - q
-        out[start:stop] = _to_numpy(row[:, idx])
+        out[start:stop] = to_numpy(row[:, idx])
     return out
 
 
@@ -230,12 +199,12 @@ def sample_u_mixture(
         out[:] = qi * (v - 1.0) + s * np.sqrt(v) * z
         return out
     torch = _import_torch()
-    normal = _normal_source(backend_, dev, seed_)
-    for start, stop in _batches(size_, r_ + 1):
+    normal = NormalSource(backend_, dev, seed_).normal
+    for start, stop in batches(size_, r_ + 1):
         b = stop - start
         v = (normal((b, r_)) ** 2).sum(dim=1) / r_
         z = normal((b,))
-        out[start:stop] = _to_numpy(qi * (v - 1.0) + s * torch.sqrt(v) * z)
+        out[start:stop] = to_numpy(qi * (v - 1.0) + s * torch.sqrt(v) * z)
     return out
 
 
@@ -265,7 +234,7 @@ def sample_lora_update(
     uniq, inverse = np.unique(g, axis=0, return_inverse=True)
     inverse = np.asarray(inverse).reshape(n)
     k = uniq.shape[0]
-    normal = _normal_source(backend_, dev, seed_)
+    normal = NormalSource(backend_, dev, seed_).normal
     scale = 1.0 / math.sqrt(r_)
     out = np.empty((size_, n, m), dtype=np.float64)
     if backend_ == "numpy":
@@ -273,9 +242,9 @@ def sample_lora_update(
     else:
         torch = _import_torch()
         g_u = torch.as_tensor(uniq, dtype=torch.float64, device=dev)
-    for start, stop in _batches(size_, r_ * m + k * (r_ + m)):
+    for start, stop in batches(size_, r_ * m + k * (r_ + m)):
         a = normal((stop - start, r_, m)) * scale
         at = a.transpose(0, 2, 1) if backend_ == "numpy" else a.transpose(-1, -2)
-        prod = _to_numpy((g_u @ at) @ a)  # (b, k, m)
+        prod = to_numpy((g_u @ at) @ a)  # (b, k, m)
         out[start:stop] = prod[:, inverse, :]
     return out

@@ -43,6 +43,7 @@ import numpy as np
 from flint import arb, ctx
 from numpy.typing import NDArray
 
+from certify._backend import BACKENDS
 from certify._backend import check_seed as _check_seed
 from certify._backend import import_torch as _torch
 from certify._backend import torch_device as _torch_device
@@ -81,7 +82,6 @@ __all__ = [
 ]
 
 NEIGHBOURS = ("add-remove", "replace-one")
-BACKENDS = ("numpy", "torch")
 
 FloatArray = NDArray[np.float64]
 

@@ -34,17 +34,14 @@ the same formula, only the support floor ``P[V'^T MV <= 0]`` exceeds 1/2.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from certify._backend import check_seed as _check_seed
-from certify._backend import import_torch as _import_torch
-from certify._backend import torch_device as _torch_device
+from certify._backend import BACKENDS, NormalSource, batches
 from certify._validate import check_choice, check_positive_int, to_exact
 from certify.errors import InvalidArgument
 from certify.mechanisms._common import brief, exact_text
@@ -63,11 +60,9 @@ __all__ = [
 ]
 
 #: sampling backends
-BACKENDS: tuple[str, ...] = ("numpy", "torch")
 #: sampling methods of :func:`sample_vector_output`
 METHODS: tuple[str, ...] = ("law", "direct")
 #: cap on float64 numbers held by one batch's intermediates (32 MiB)
-_MAX_BATCH_ELEMENTS = 1 << 22
 
 FloatArray = NDArray[np.float64]
 
@@ -210,11 +205,11 @@ class WishartMatrixMechanism:
         if f.ndim != 2 or f.shape[0] != self.d or f.shape[1] < 1:
             raise InvalidArgument(f"F has shape {f.shape}; it must be ({self.d}, m) with m >= 1.")
         size = check_positive_int("n", n)
-        src = _Source(backend, device, seed)
+        src = NormalSource(backend, device, seed)
         out = np.empty((size, self.d, f.shape[1]), dtype=np.float64)
         ft = src.tensor(f)
         scale = 1.0 / math.sqrt(self.r)
-        for start, stop in _batches(size, self.r * (self.d + f.shape[1])):
+        for start, stop in batches(size, self.r * (self.d + f.shape[1])):
             a = src.normal((stop - start, self.r, self.d)) * scale
             out[start:stop] = src.numpy(src.transpose(a) @ (a @ ft))
         return out
@@ -238,10 +233,10 @@ def sample_wishart(
     (numpy backend) / ``torch.Generator`` (torch backend) to draw from."""
     d_, r_ = check_d_r(d, r, min_d=1)
     n = check_positive_int("size", size)
-    src = _Source(backend, device, seed)
+    src = NormalSource(backend, device, seed)
     out = np.empty((n, d_, d_), dtype=np.float64)
     scale = 1.0 / math.sqrt(r_)
-    for start, stop in _batches(n, r_ * d_ + d_ * d_):
+    for start, stop in batches(n, r_ * d_ + d_ * d_):
         a = src.normal((stop - start, r_, d_)) * scale
         out[start:stop] = src.numpy(src.transpose(a) @ a)
     return out
@@ -273,18 +268,18 @@ def sample_vector_output(
     d_, r_ = check_d_r(v.size, r, min_d=1)
     n = check_positive_int("size", size)
     how = check_choice("method", method, METHODS)
-    src = _Source(backend, device, seed)
+    src = NormalSource(backend, device, seed)
     out = np.empty((n, d_), dtype=np.float64)
     vt = src.tensor(v)
     if how == "direct":
         scale = 1.0 / math.sqrt(r_)
-        for start, stop in _batches(n, r_ * d_ + d_):
+        for start, stop in batches(n, r_ * d_ + d_):
             a = src.normal((stop - start, r_, d_)) * scale  # (b, r, d)
             g = a @ vt  # (b, r)
             out[start:stop] = src.numpy((src.transpose(a) @ g[..., None])[..., 0])
         return out
     e = vt / norm
-    for start, stop in _batches(n, d_ + r_):
+    for start, stop in batches(n, d_ + r_):
         b = stop - start
         s = (src.normal((b, r_)) ** 2).sum(-1) / r_  # chi2_r / r, exact in law
         z = src.normal((b, d_))
@@ -295,7 +290,7 @@ def sample_vector_output(
 
 
 # ------------------------------------------------------------------------------------------------
-# backends
+# input arrays
 
 
 def _real_array(name: str, value: object) -> FloatArray:
@@ -309,58 +304,6 @@ def _real_array(name: str, value: object) -> FloatArray:
     if not np.all(np.isfinite(out)):
         raise InvalidArgument(f"{name} must have finite entries.")
     return out
-
-
-def _batches(size: int, per_sample: int) -> Iterator[tuple[int, int]]:
-    step = max(1, _MAX_BATCH_ELEMENTS // max(1, per_sample))
-    for start in range(0, size, step):
-        yield start, min(size, start + step)
-
-
-class _Source:
-    """One seeded stream of standard normals on a backend, plus the few array operations the
-    samplers need, so that the numpy and torch paths share one code path."""
-
-    def __init__(self, backend: object, device: object, seed: object) -> None:
-        self.backend = check_choice("backend", backend, BACKENDS)
-        self.normal: Callable[[tuple[int, ...]], Any]
-        if self.backend == "numpy":
-            if not (device is None or device == "cpu"):
-                raise InvalidArgument(f"device={device!r} must be None or 'cpu' with numpy.")
-            if isinstance(seed, np.random.Generator):
-                rng = seed
-            else:
-                rng = np.random.default_rng(_check_seed(seed))
-            self.normal = lambda shape: rng.standard_normal(shape)
-            self.device = None
-            return
-        torch = _import_torch()
-        self.torch = torch
-        if isinstance(seed, torch.Generator):
-            gen = seed
-            dev = gen.device if device is None else _torch_device(torch, device)
-            if dev != gen.device:
-                raise InvalidArgument(f"device={device!r} differs from the generator's device.")
-        else:
-            dev = _torch_device(torch, device)
-            gen = torch.Generator(device=dev)
-            gen.manual_seed(_check_seed(seed))
-        self.device = dev
-        self.normal = lambda shape: torch.randn(shape, generator=gen, dtype=torch.float64,
-                                                device=dev)
-
-    def tensor(self, x: FloatArray) -> Any:
-        if self.backend == "numpy":
-            return x
-        return self.torch.as_tensor(x, dtype=self.torch.float64, device=self.device)
-
-    def transpose(self, a: Any) -> Any:
-        return np.swapaxes(a, -1, -2) if self.backend == "numpy" else a.transpose(-1, -2)
-
-    def numpy(self, x: Any) -> FloatArray:
-        if isinstance(x, np.ndarray):
-            return x.astype(np.float64, copy=False)
-        return np.asarray(x.detach().cpu().numpy(), dtype=np.float64)
 
 
 # ------------------------------------------------------------------------------------------------

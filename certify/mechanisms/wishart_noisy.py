@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -34,8 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from certify._backend import check_seed as _check_seed
-from certify._backend import torch_device as _torch_device
+from certify._backend import BACKENDS, NormalSource, batches
 from certify._validate import (
     check_choice,
     check_nonnegative,
@@ -64,12 +63,10 @@ __all__ = [
     "sample_noisy_pre",
 ]
 
-BACKENDS: tuple[str, ...] = ("numpy", "torch")
 METHODS: tuple[str, ...] = ("law", "direct")
 #: release models of M(V + E): the output alone, or the output together with M
 RELEASES: tuple[str, ...] = ("output", "matrix")
 #: cap on float64 numbers held by one batch's intermediates (32 MiB)
-_MAX_BATCH_ELEMENTS = 1 << 22
 
 FloatArray = NDArray[np.float64]
 
@@ -297,7 +294,7 @@ def sample_noisy_post(V: object, r: object, sigma: object, size: object, *, seed
     v, r_, sig, n, how, src = _sampler_args(V, r, sigma, size, seed, backend, device, method)
     out = np.empty((n, v.size), dtype=np.float64)
     vt = src.tensor(v)
-    for start, stop in _batches(n, (r_ + 2) * v.size):
+    for start, stop in batches(n, (r_ + 2) * v.size):
         b = stop - start
         mv = _project(src, vt[None, :].repeat(b, 0) if src.backend == "numpy"
                       else vt[None, :].expand(b, -1), r_, how)
@@ -313,14 +310,14 @@ def sample_noisy_pre(V: object, r: object, sigma: object, size: object, *, seed:
     v, r_, sig, n, how, src = _sampler_args(V, r, sigma, size, seed, backend, device, method)
     out = np.empty((n, v.size), dtype=np.float64)
     vt = src.tensor(v)
-    for start, stop in _batches(n, (r_ + 2) * v.size):
+    for start, stop in batches(n, (r_ + 2) * v.size):
         b = stop - start
         x = vt[None, :] + sig * src.normal((b, v.size))
         out[start:stop] = src.numpy(_project(src, x, r_, how))
     return out
 
 
-def _project(src: _Source, x: Any, r: int, how: str) -> Any:
+def _project(src: NormalSource, x: Any, r: int, how: str) -> Any:
     """``M x`` row by row with a fresh ``M`` per row: ``"direct"`` draws ``A``; ``"law"`` uses
     ``Mx = ||x|| (s x^ + sqrt(s/r) (Z - (x^ . Z) x^))``, ``s = sum of r squared normals / r``."""
     b, d = x.shape
@@ -338,13 +335,13 @@ def _project(src: _Source, x: Any, r: int, how: str) -> Any:
 
 def _sampler_args(V: object, r: object, sigma: object, size: object, seed: object,
                   backend: object, device: object, method: object
-                  ) -> tuple[FloatArray, int, float, int, str, _Source]:
+                  ) -> tuple[FloatArray, int, float, int, str, NormalSource]:
     v = _real_vector(V)
     _, r_ = check_d_r(v.size, r, min_d=1)
     sig = float(check_positive("sigma", sigma))
     n = check_positive_int("size", size)
     how = check_choice("method", method, METHODS)
-    return v, r_, sig, n, how, _Source(backend, device, seed)
+    return v, r_, sig, n, how, NormalSource(backend, device, seed)
 
 
 def _real_vector(value: object) -> FloatArray:
@@ -359,55 +356,6 @@ def _real_vector(value: object) -> FloatArray:
     if not np.all(np.isfinite(out)):
         raise InvalidArgument("V must have finite entries.")
     return out
-
-
-def _batches(size: int, per_sample: int) -> Iterator[tuple[int, int]]:
-    step = max(1, _MAX_BATCH_ELEMENTS // max(1, per_sample))
-    for start in range(0, size, step):
-        yield start, min(size, start + step)
-
-
-class _Source:
-    """One seeded stream of standard normals on a backend and the few array operations the
-    samplers need (numpy ``default_rng`` / a seeded ``torch.Generator`` in float64)."""
-
-    def __init__(self, backend: object, device: object, seed: object) -> None:
-        self.backend = check_choice("backend", backend, BACKENDS)
-        self.normal: Callable[[tuple[int, ...]], Any]
-        if self.backend == "numpy":
-            if not (device is None or device == "cpu"):
-                raise InvalidArgument(f"device={device!r} must be None or 'cpu' with numpy.")
-            rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(
-                _check_seed(seed))
-            self.normal = lambda shape: rng.standard_normal(shape)
-            return
-        try:
-            import torch
-        except ImportError:
-            raise InvalidArgument("backend='torch' needs PyTorch; use backend='numpy'.") from None
-        self.torch = torch
-        dev = _torch_device(torch, device)
-        gen = torch.Generator(device=dev)
-        gen.manual_seed(_check_seed(seed))
-        self.device = dev
-        self.normal = lambda shape: torch.randn(shape, generator=gen, dtype=torch.float64,
-                                                device=dev)
-
-    def tensor(self, x: FloatArray) -> Any:
-        if self.backend == "numpy":
-            return x
-        return self.torch.as_tensor(x, dtype=self.torch.float64, device=self.device)
-
-    def transpose(self, a: Any) -> Any:
-        return np.swapaxes(a, -1, -2) if self.backend == "numpy" else a.transpose(-1, -2)
-
-    def norm(self, x: Any) -> Any:
-        return np.linalg.norm(x, axis=-1) if self.backend == "numpy" else x.norm(dim=-1)
-
-    def numpy(self, x: Any) -> FloatArray:
-        if isinstance(x, np.ndarray):
-            return x.astype(np.float64, copy=False)
-        return np.asarray(x.detach().cpu().numpy(), dtype=np.float64)
 
 
 # ------------------------------------------------------------------------------------------------
