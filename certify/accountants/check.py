@@ -325,6 +325,18 @@ def _call(fn: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[Any, str, flo
     return value, "", time.perf_counter() - start
 
 
+def _record_answer(r: CellResult, fn: Callable[..., Any], kwargs: dict[str, Any]) -> bool:
+    """Call the accountant, store its time and number in ``r``; False (with ``r`` an ``error``
+    cell saying why) when it raised or did not return a finite non-negative number."""
+    value, problem, r.seconds = _call(fn, kwargs)
+    if not problem:
+        r.reported, problem = _as_number(value)
+    if problem:
+        r.verdict, r.note = "error", problem
+        return False
+    return True
+
+
 def _excess(reported: Fraction, truth: Bound, upper: bool) -> Bound:
     """Enclose (r - t)/t (upper) or (t - r)/t (lower) over t in ``truth`` (t >= 0)."""
     lo_t, hi_t = Fraction(truth.lower), Fraction(truth.upper)
@@ -450,11 +462,7 @@ class Checker:
         assert adapter.epsilon is not None
         r = CellResult("epsilon", adapter.bound, c.noise_multiplier, c.sample_rate, c.steps,
                        c.delta)
-        value, problem, r.seconds = _call(adapter.epsilon, c.kwargs())
-        if not problem:
-            r.reported, problem = _as_number(value)
-        if problem:
-            r.verdict, r.note = "error", problem
+        if not _record_answer(r, adapter.epsilon, c.kwargs()):
             return r
         assert r.reported is not None
         started = time.perf_counter()
@@ -532,11 +540,7 @@ class Checker:
         r.certified_seconds = time.perf_counter() - started
         kwargs = {"noise_multiplier": c.noise_multiplier, "sample_rate": c.sample_rate,
                   "steps": c.steps, "epsilon": r.at_epsilon}
-        value, problem, r.seconds = _call(adapter.delta_for_epsilon, kwargs)
-        if not problem:
-            r.reported, problem = _as_number(value)
-        if problem:
-            r.verdict, r.note = "error", problem
+        if not _record_answer(r, adapter.delta_for_epsilon, kwargs):
             return r
         assert r.reported is not None
         started = time.perf_counter()

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from certify._backend import BACKENDS, NormalSource, batches, to_numpy
+from certify._backend import BACKENDS, NormalSource, batches, to_numpy, torch_device
 from certify._backend import check_seed as _check_seed
 from certify._backend import import_torch as _import_torch
 from certify._validate import check_choice, check_positive_int
@@ -95,22 +95,7 @@ def _resolve_device(backend: str, device: object) -> Any:
         if device is None or (isinstance(device, str) and device == "cpu"):
             return None
         raise InvalidArgument(f"device={device!r} must be None or 'cpu' with backend='numpy'.")
-    torch = _import_torch()
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if not isinstance(device, (str, torch.device)):
-        raise InvalidArgument(f"device={device!r} must be a str or torch.device.")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, ValueError):
-        raise InvalidArgument(f"device={device!r} is not a torch device.") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidArgument(
-            f"device={device!r} requested but torch.cuda.is_available() is False."
-        )
-    if dev.type not in ("cpu", "cuda"):
-        raise InvalidArgument(f"device={device!r} must be a cpu or cuda device.")
-    return dev
+    return torch_device(_import_torch(), device)
 
 
 def _common(

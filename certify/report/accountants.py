@@ -60,6 +60,7 @@ from certify.report.certificate import (
     loads_strict,
     write_text_atomic,
 )
+from certify.report.writer import read_index_object
 
 PREFIX = "accountant/"
 DEFAULT_OUT = Path("reports") / "accountants"
@@ -181,16 +182,7 @@ def index_entry(report: AccountantReport, data: Mapping[str, Any], file: str) ->
 
 
 def read_accountant_index(out_dir: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
-    path = Path(out_dir) / INDEX_FILE
-    if not path.exists():
-        return {}
-    try:
-        data = loads_strict(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidArgument(f"index={str(path)!r} cannot be read: {exc}") from None
-    if not isinstance(data, dict):
-        raise InvalidArgument(f"index={str(path)!r} must hold a JSON object.")
-    return data
+    return read_index_object(Path(out_dir) / INDEX_FILE)
 
 
 def write_accountant_reports(reports: Sequence[AccountantReport],

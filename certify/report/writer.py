@@ -92,13 +92,9 @@ def write_reports(
     write_text_atomic(out / README_FILE, render_readme(index))
 
 
-def read_index(out_dir: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
-    """The claim entries of ``<out_dir>/index.json`` ({} when there is none yet).
-
-    A present but unreadable or malformed index raises :class:`InvalidArgument` rather than
-    being silently replaced (that would drop the other claims' entries).
-    """
-    path = Path(out_dir) / INDEX_FILE
+def read_index_object(path: Path) -> dict[str, Any]:
+    """The JSON object of an index file ({} when there is none yet); a present but unreadable
+    or non-object file raises :class:`InvalidArgument` naming it (never silently replaced)."""
     if not path.exists():
         return {}
     try:
@@ -107,6 +103,17 @@ def read_index(out_dir: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
         raise InvalidArgument(f"index={str(path)!r} cannot be read: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidArgument(f"index={str(path)!r} must hold a JSON object.")
+    return data
+
+
+def read_index(out_dir: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """The claim entries of ``<out_dir>/index.json`` ({} when there is none yet).
+
+    A present but unreadable or malformed index raises :class:`InvalidArgument` rather than
+    being silently replaced (that would drop the other claims' entries).
+    """
+    path = Path(out_dir) / INDEX_FILE
+    data = read_index_object(path)
     for cid, entry in data.items():
         if not isinstance(entry, dict) or any(k not in entry for k in _ENTRY_KEYS):
             raise InvalidArgument(
