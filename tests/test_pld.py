@@ -492,6 +492,75 @@ def test_multiply_is_the_exact_convolution_rounded_in_the_pipelines_direction(
     assert int(out.infinity) == (-((-inf) // 16) if upper else inf // 16)
 
 
+@settings(max_examples=40)
+@given(st.lists(st.integers(0, 60), min_size=1, max_size=9),
+       st.lists(st.integers(0, 60), min_size=1, max_size=9), st.integers(0, 5),
+       st.integers(-12, 40), st.booleans())
+def test_a_last_product_read_from_low_is_the_full_product_above_it(
+        a: list[int], b: list[int], ia: int, low4: int, upper: bool) -> None:
+    """multiply(..., low): above the node at or below ``low`` the coefficients are those of the
+    exact convolution (rounded in the pipeline's direction); below it the exact remaining mass
+    is lumped on that node (upper) or dropped (lower), so D(eps) is the full product's for
+    eps >= low and bounds it in the pipeline's direction everywhere (computed from numpy's
+    convolution, independently of the grid layer)."""
+    u, v = _grid(a, -2, upper, inf=ia), _grid(b, 3, upper)
+    low = Fraction(low4, 4) / 4  # losses are (offset + i) / 4; low on or between nodes
+    full = grid.multiply(u, v, 0)
+    part = grid.multiply(u, v, 0, low)
+    conv = [int(c) for c in np.convolve(a, b)]  # units 2^-8, node j at loss (1 + j) / 4
+    cut = min(max(math.floor((low - Fraction(1, 4)) * 4), 0), len(conv) - 1)
+    if cut > 0:
+        assert part.lumped
+        head = sum(conv[: cut + 1]) if upper else conv[cut]
+        kept = [head, *conv[cut + 1:]]
+        expect = [-((-c) // 16) if upper else c // 16 for c in kept]
+        got = {part.offset + i: int(part.poly[i]) for i in range(part.length)}
+        for j, e in enumerate(expect):
+            assert got.get(1 + cut + j, 0) == e
+        assert part.nodes >= part.length
+    else:
+        assert part.poly == full.poly and part.offset == full.offset
+    assert part.infinity == full.infinity
+    for k in range(-4, 44):
+        eps = Fraction(k, 16)
+        with ctx.workprec(128):
+            d_full, d_part = grid.delta_ball(full, eps), grid.delta_ball(part, eps)
+        if eps >= low:
+            assert d_full.overlaps(d_part) and abs(d_full - d_part) < 1e-30
+        elif upper:
+            assert not d_part < d_full
+        else:
+            assert not d_part > d_full
+
+
+def test_partial_last_products_give_the_same_certified_answers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """composed_epsilon/delta read their last products from the query's eps (or the previous
+    level's answer): an eps(delta) query whose last level follows a full one gets the same
+    interval as with full products; a delta(eps) query still encloses the closed form (q = 1,
+    method grid)."""
+    phases = [("1", "0.02", 300)]
+    with_cut = composed_epsilon(phases, "1e-5", target=Target(rel=1e-3))
+    exact = GaussianMechanism("3", 1, 9).delta("0.7")
+    got = composed_delta([("3", "1", 9)], "0.7", method="grid", target=Target(rel=1e-4))
+    assert got.lower <= exact.lower and exact.upper <= got.upper
+    original = grid.multiply
+
+    def full(u: grid.GridPLD, v: grid.GridPLD, eta: int,
+             low: Fraction | None = None) -> grid.GridPLD:
+        return original(u, v, eta)
+
+    monkeypatch.setattr(grid, "multiply", full)
+    monkeypatch.setattr(pld_module, "multiply", full)
+    without = composed_epsilon(phases, "1e-5", target=Target(rel=1e-3))
+    assert with_cut.lower == without.lower and with_cut.upper == without.upper
+    # a delta query reads from its eps at every level, and the merging rule of the next level
+    # then sees only that part: other grids, the same truth, about the same width
+    full_grid = composed_delta([("3", "1", 9)], "0.7", method="grid", target=Target(rel=1e-4))
+    assert full_grid.lower <= exact.lower and exact.upper <= full_grid.upper
+    assert got.width <= 2 * full_grid.width
+
+
 def test_rescaling_rounds_every_large_coefficient_in_its_direction() -> None:
     rng = np.random.default_rng(7)
     coeffs = [int(x) << 90 | int(y) for x, y in zip(rng.integers(0, 2**62, 3000),

@@ -22,6 +22,7 @@ from certify.claims.runner import certify_claim
 from certify.numerics.bound import Bound
 from certify.numerics.precision import Target, escalate
 from certify.report import certificate_sha256, verify_file, write_certificate
+from certify.report.schema import have_jsonschema
 
 INFO = ClaimInfo("TEST-1", "sqrt(2) exceeds 1.414", "test", "sqrt(2) > 1.414", "none")
 
@@ -185,6 +186,9 @@ def test_schema_failures_are_reported(cert_file: Path) -> None:
     _save(cert_file, data, rehash=True)
     result = verify_file(cert_file, recompute=True)
     assert not result.ok
-    assert any(p.startswith("schema:") and "verdict" in p for p in result.problems)
+    if have_jsonschema():
+        assert any(p.startswith("schema:") and "verdict" in p for p in result.problems)
+    else:  # an environment without the (core) dependency: the reader's checks still run
+        assert any("schema validation skipped" in n for n in result.notes)
     assert any(p.startswith("malformed certificate") for p in result.problems)
     assert any(p.startswith("recompute skipped") for p in result.problems)

@@ -214,13 +214,20 @@ class _Composer:
                                                          self.coarsening.get(direction))
             return self._lower[lkey]
 
-    def composed(self, plan: Plan, direction: str, upper: bool) -> GridPLD:
+    def composed(self, plan: Plan, direction: str, upper: bool,
+                 low: Fraction | None = None) -> GridPLD:
+        """The composition of every phase; ``low``: it is read at losses >= low only, so its
+        last product resolves only that part (:func:`~certify.accounting.pld_grid.multiply`)."""
         result: GridPLD | None = None
         done = 0
-        for ph in self.phases:
-            part = power(self.step(ph, plan, direction, upper), ph.steps, plan.cut)
+        last = len(self.phases) - 1
+        for i, ph in enumerate(self.phases):
+            alone = last == 0
+            part = power(self.step(ph, plan, direction, upper), ph.steps, plan.cut,
+                         low if alone else None)
             done += ph.steps
-            result = part if result is None else multiply(result, part, plan.cut * done)
+            result = part if result is None else multiply(result, part, plan.cut * done,
+                                                          low if i == last else None)
         assert result is not None
         return result
 
@@ -319,7 +326,7 @@ def composed_delta(phases: object, epsilon: object, *, neighbours: object = "add
 
     return _refine(composer, dirs, goal, max_nodes, evaluate, lambda b: max(b, 1e-300),
                    f"composed delta(epsilon={float(eps):g})", unit_range=True, fixed=fixed,
-                   epsilon=float(eps))
+                   epsilon=float(eps), read_from=lambda _previous, _h: eps)
 
 
 def _add_loss_bounded_by(phases: tuple[Phase, ...], eps: Fraction) -> bool:
@@ -359,7 +366,21 @@ def composed_epsilon(phases: object, delta: object, *, neighbours: object = "add
 
     return _refine(composer, dirs, goal, max_nodes, evaluate, lambda _b: float(dlt),
                    f"composed epsilon(delta={float(dlt):g})", unit_range=False,
-                   share=_EPSILON_SHARE)
+                   share=_EPSILON_SHARE, read_from=_epsilon_read_from)
+
+
+def _epsilon_read_from(previous: Bound | None, h: Fraction) -> Fraction | None:
+    """The loss from which an eps(delta) level's composed measures are read (their last product
+    resolves only losses above it; :func:`~certify.accounting.pld_grid.multiply`): the previous
+    level's lower end less its width and 4 h, where the new level's roots are expected (each
+    level's bounds enclose the truth, and a finer level's are narrower). Only work depends on
+    it: a root below it still gives valid, if looser, bounds (the lumped or dropped mass moves
+    each bound in its own direction). None (resolve everything) without a previous level."""
+    if previous is None or not (previous.lower.is_finite() and previous.upper.is_finite()):
+        return None
+    lower, upper = Fraction(previous.lower), Fraction(previous.upper)
+    low = lower - (upper - lower) - 4 * h
+    return low if low > 0 else None
 
 
 def _closed_form(phases: tuple[Phase, ...], neighbours: str
@@ -396,13 +417,16 @@ Evaluate = Callable[[GridPLD, GridPLD], tuple[arb, "arb | None"]]
 def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes: int,
             evaluate: Evaluate, delta_scale: Callable[[float], float], what: str,
             unit_range: bool, fixed: dict[str, tuple[arb, arb]] | None = None,
-            epsilon: float | None = None, share: float = _DELTA_SHARE) -> Bound:
+            epsilon: float | None = None, share: float = _DELTA_SHARE,
+            read_from: Callable[[Bound | None, Fraction], Fraction | None] | None = None
+            ) -> Bound:
     """Shrink h until ``goal`` is met; each level's enclosure is valid, the best is kept.
     ``fixed``: directions whose (lower, upper) is known exactly and need no grid; ``epsilon``:
     the eps of a delta(eps) query (an eps(delta) query uses each level's answer), where the
     merging rule of the next level looks (:func:`_coarsening`); ``share``: the fraction of the
     relative target (times the delta scale) that rounding and truncation may cost in delta
-    (:data:`_DELTA_SHARE`, :data:`_EPSILON_SHARE`)."""
+    (:data:`_DELTA_SHARE`, :data:`_EPSILON_SHARE`); ``read_from(previous level's bound, h)``: the
+    loss from which the composed measures are read (None: all of them)."""
     h = _dyadic(_initial_h(composer.phases, dirs))
     rel = goal.rel if goal.rel is not None else 1e-3
     scale = delta_scale(1e-15)
@@ -410,6 +434,7 @@ def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes:
     results: dict[str, tuple[arb, arb | None]] = dict(fixed or {})
     active = [d for d in dirs if d not in results]
     best: Bound | None = None
+    previous: Bound | None = None
     lagging: dict[str, Fraction] = {}  # a coarser spacing for a direction that trails
     for _level in range(_MAX_LEVELS):
         tolerance = max(rel * scale * share, 1e-300)
@@ -421,12 +446,13 @@ def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes:
         try:
             uppers = {}
             for d in active:
+                low = read_from(previous, plans[d].h) if read_from is not None else None
                 with ctx.workprec(plans[d].prec):
-                    up = composer.composed(plans[d], d, True)
-                    lo = composer.composed(plans[d], d, False)
+                    up = composer.composed(plans[d], d, True, low)
+                    lo = composer.composed(plans[d], d, False, low)
                     results[d] = evaluate(up, lo)
                 uppers[d] = up
-                nodes = max(nodes, up.length, lo.length)
+                nodes = max(nodes, up.nodes, lo.nodes)
         except Inconclusive:
             prec *= 2  # an undecided sign in a discretisation: more bits, same grid
             continue
@@ -437,6 +463,7 @@ def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes:
                    time.perf_counter() - started)
         if best is None or bound.width < best.width:
             best = bound
+        previous = bound
         if goal.met_by(bound):
             return bound
         active = _undominated(results, active)

@@ -28,6 +28,18 @@ the bound's direction, as in the rounding of losses of Meiser and Mohammadi 2018
 budget? Tight bounds for r-fold approximate differential privacy"), so every stage keeps the
 bound's direction, and convolution preserves it (the order argument of
 :mod:`certify.accounting.pld_step`).
+
+*The last product of a composition* is only ever read through ``D(eps)`` at the losses
+``eps >= low`` of the query (:func:`multiply` with ``low``): there its coefficients at losses
+``<= low`` are not needed one by one. The product is then computed from the node ``k`` at or
+just below ``low`` upwards only (the coefficients ``c_j = sum_{i+l=j} a_i b_l``, ``j >= k``,
+involve only ``a_i`` with ``i >= k - deg b`` and ``b_l`` with ``l >= k - deg a``: the product of
+the two shifted tails, whose low part is discarded), and the exact mass below node k --
+``u(all) v(all)`` less the computed part -- goes to node k in an upper pipeline (a move *up*) or
+is dropped in a lower one: the same monotone couplings as truncation, so the result bounds
+delta(eps) in its direction for *every* eps, and equals the full product's ``D(eps)`` for
+``eps >= l_k`` (``(1 - e^{eps - l})_+ = 0`` for the lumped ``l_k <= eps``). Only work -- one
+product over the kept tail instead of the whole support -- depends on ``low``.
 """
 
 from __future__ import annotations
@@ -56,6 +68,16 @@ class GridPLD:
     upper: bool
     h: Fraction
     shift: Fraction = Fraction(0)
+    #: set by :func:`multiply` with ``low``: coefficient 0 holds the lumped (upper) or the
+    #: cut-off (lower) mass below it, and the measure below its first node is not resolved;
+    #: ``factors`` are the two measures it is the (partial) product of, ``span`` the number of
+    #: nodes the product spans without that cut
+    factors: tuple[GridPLD, GridPLD] | None = None
+    span: int = 0
+
+    @property
+    def lumped(self) -> bool:
+        return self.factors is not None
 
     def loss(self, i: int) -> Fraction:
         """The exact loss of coefficient ``i``."""
@@ -64,6 +86,11 @@ class GridPLD:
     @property
     def length(self) -> int:
         return int(self.poly.length())
+
+    @property
+    def nodes(self) -> int:
+        """The number of grid nodes the measure spans (including a cut-off low part)."""
+        return max(self.length, self.span)
 
     def total_finite(self) -> fmpz:
         """The exact finite mass (units of 2^-bits): the polynomial at 1."""
@@ -176,28 +203,57 @@ def truncate(pld: GridPLD, eta: int) -> GridPLD:
         infinity = infinity + high
     elif high:
         kept = kept + fmpz_poly([high]).left_shift(b - a - 1)
-    return GridPLD(pld.offset + a, kept, infinity, pld.bits, pld.upper, pld.h, pld.shift)
+    return GridPLD(pld.offset + a, kept, infinity, pld.bits, pld.upper, pld.h, pld.shift,
+                   pld.factors, max(pld.span - a, 0))
 
 
-def multiply(u: GridPLD, v: GridPLD, eta: int) -> GridPLD:
+def multiply(u: GridPLD, v: GridPLD, eta: int, low: Fraction | None = None) -> GridPLD:
     """The convolution ``u * v`` (the composition of the two losses), rounded in the pipeline's
-    direction and truncated to tails of mass ``eta`` (units 2^-bits)."""
+    direction and truncated to tails of mass ``eta`` (units 2^-bits). With ``low``: only the
+    part at losses above the node at or below ``low`` is resolved, the rest lumped there (upper)
+    or dropped (lower) -- for a last product read at eps >= low (module docstring)."""
     if u.bits != v.bits or u.upper != v.upper or u.h != v.h:
         raise InvalidArgument("u and v must share bits, rounding direction and spacing.")
     bits, up = u.bits, u.upper
-    poly = _rescale(u.poly * v.poly, bits, up)
+    offset, shift = u.offset + v.offset, u.shift + v.shift
+    cut = 0
+    if low is not None and u.length and v.length:
+        # the node at or below low, relative to the product's first coefficient
+        cut = min(max(int((low - shift) // u.h) - offset, 0), u.length + v.length - 2)
+    product = _high_product(u, v, cut) if cut > 0 else u.poly * v.poly
+    poly = _rescale(product, bits, up)
     # +infinity absorbs: mass pairs with either loss infinite
     inf2 = u.infinity * (v.total_finite() + v.infinity) + u.total_finite() * v.infinity
     infinity = _rescale_int(fmpz(inf2), bits, up)
-    out = GridPLD(u.offset + v.offset, poly, infinity, bits, up, u.h, u.shift + v.shift)
-    return truncate(out, eta)
+    out = GridPLD(offset + cut, poly, infinity, bits, up, u.h, shift)
+    out = truncate(out, eta)
+    if cut > 0:
+        out = GridPLD(out.offset, out.poly, out.infinity, bits, up, u.h, shift, (u, v),
+                      out.offset - offset + out.length)
+    return out
 
 
-def power(step: GridPLD, count: int, cut: int) -> GridPLD:
+def _high_product(u: GridPLD, v: GridPLD, cut: int) -> fmpz_poly:
+    """The coefficients ``c_j``, ``j >= cut``, of ``u.poly * v.poly`` (as ``x^(j - cut)``), the
+    exact mass of ``c_0 .. c_(cut-1)`` added to the first in an upper pipeline, dropped in a
+    lower one (module docstring). Exact integers (units 2^-2bits)."""
+    na, nb = u.length, v.length
+    a0, b0 = max(0, cut - (nb - 1)), max(0, cut - (na - 1))
+    tails = u.poly.right_shift(a0) * v.poly.right_shift(b0) if a0 or b0 else u.poly * v.poly
+    high = tails.right_shift(cut - a0 - b0) if cut > a0 + b0 else tails
+    if u.upper:
+        below = u.total_finite() * v.total_finite() - fmpz(high(1))
+        if below:
+            high = high + fmpz_poly([below])
+    return high
+
+
+def power(step: GridPLD, count: int, cut: int, low: Fraction | None = None) -> GridPLD:
     """The ``count``-fold convolution by repeated squaring. A product that makes an m-fold
     composition is truncated to tails of mass ``m * cut`` (units 2^-bits): mass cut there is
     carried, roughly m-fold diluted, into the count-fold result, so every product contributes
-    about ``count * cut`` to the final tails."""
+    about ``count * cut`` to the final tails. ``low``: the result is read at losses >= low only
+    (:func:`multiply`; applied to the last product)."""
     if count < 1:
         raise InvalidArgument(f"count={count} must be a positive integer.")
     result: GridPLD | None = None
@@ -207,12 +263,16 @@ def power(step: GridPLD, count: int, cut: int) -> GridPLD:
     while True:
         if k & 1:
             done += size
-            result = base if result is None else multiply(result, base, cut * done)
+            last = k == 1
+            result = base if result is None else multiply(result, base, cut * done,
+                                                          low if last else None)
         k >>= 1
         if not k:
             break
         size *= 2
-        base = multiply(base, base, cut * size)
+        # the squaring is the last product when it makes the result by itself (count = 2^j)
+        last = k == 1 and result is None
+        base = multiply(base, base, cut * size, low if last else None)
     assert result is not None
     return result
 

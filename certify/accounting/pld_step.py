@@ -80,6 +80,7 @@ from statistics import NormalDist
 import numpy as np
 from flint import arb, ctx, fmpz, fmpz_poly
 from scipy.ndimage import maximum_filter1d
+from scipy.signal import fftconvolve
 from scipy.special import ndtr
 
 from certify.accounting.pld_grid import GridPLD, to_fixed
@@ -231,13 +232,23 @@ class Coarsening:
 def rest_density(pld: GridPLD, window: int = 2) -> Callable[[np.ndarray], np.ndarray]:
     """A float density (mass per unit loss) of a composed grid measure, for :class:`Coarsening`:
     each node's mass over h, maximised over ``window`` neighbours on each side (the measure is
-    a coarse estimate of the density, and a smoothed maximum never under-resolves a peak)."""
-    coeffs = np.array([float(c) for c in pld.poly.coeffs()]) * 2.0 ** (-pld.bits)
+    a coarse estimate of the density, and a smoothed maximum never under-resolves a peak).
+    A partial last product (:func:`~certify.accounting.pld_grid.multiply` with ``low``, which
+    leaves the losses below its first node unresolved) is read as the float convolution of its
+    two factors instead (floats: only the merging depends on it)."""
     h = float(pld.h)
+    if pld.factors is not None:
+        u, v = pld.factors
+        coeffs = fftconvolve(_float_coeffs(u), _float_coeffs(v)) if u.length and v.length \
+            else np.zeros(0)
+        coeffs = np.maximum(coeffs, 0.0)
+        first = float(u.shift + v.shift) + (u.offset + v.offset) * h
+    else:
+        coeffs = _float_coeffs(pld)
+        first = float(pld.shift) + pld.offset * h
     if coeffs.size == 0:
         return lambda x: np.zeros_like(x)
     dens = maximum_filter1d(coeffs, 2 * window + 1, mode="constant") / h
-    first = float(pld.shift) + pld.offset * h
 
     def density(x: np.ndarray) -> np.ndarray:
         j = np.rint((np.asarray(x, dtype=float) - first) / h)
@@ -245,6 +256,11 @@ def rest_density(pld: GridPLD, window: int = 2) -> Callable[[np.ndarray], np.nda
         return np.where(inside, dens[np.clip(j, 0, dens.size - 1).astype(np.int64)], 0.0)
 
     return density
+
+
+def _float_coeffs(pld: GridPLD) -> np.ndarray:
+    """The masses of a grid measure as floats (units of 1, not 2^-bits)."""
+    return np.array([float(c) for c in pld.poly.coeffs()]) * 2.0 ** (-pld.bits)
 
 
 def merge_scale(weights: np.ndarray, theta: float) -> float:

@@ -1,9 +1,9 @@
 """The JSON Schema (draft 2020-12) of a certificate, shipped as ``certificate.schema.json``.
 
 The schema is the published contract for tools outside certify. Validation uses the
-``jsonschema`` package when it is installed (the ``test`` extra); without it,
+``jsonschema`` package (a core dependency; should it be missing from an environment,
 :func:`schema_problems` says so, and :func:`certify.report.certificate.certificate_from_json`,
-which is at least as strict about structure, remains the check that certify itself relies on.
+which is at least as strict about structure, remains the check that certify itself relies on).
 JSON Schema cannot see NaN (no JSON text can hold one, but a Python object can), so
 :func:`schema_problems` also refuses non-finite numbers.
 """
@@ -33,7 +33,7 @@ def schema() -> dict[str, Any]:
 
 
 def have_jsonschema() -> bool:
-    """Whether the ``jsonschema`` package (the ``test`` extra) can be imported."""
+    """Whether the ``jsonschema`` package (a core dependency) can be imported."""
     try:
         import jsonschema  # noqa: F401
     except ImportError:
