@@ -24,7 +24,7 @@ from scipy.stats import norm
 
 from certify.accounting import pld as pld_module
 from certify.accounting import pld_grid as grid
-from certify.accounting import pld_step
+from certify.accounting import pld_step, pld_words
 from certify.accounting.pld import (
     PLD_EPSILON_TARGET,
     Phase,
@@ -544,14 +544,7 @@ def test_partial_last_products_give_the_same_certified_answers(
     exact = GaussianMechanism("3", 1, 9).delta("0.7")
     got = composed_delta([("3", "1", 9)], "0.7", method="grid", target=Target(rel=1e-4))
     assert got.lower <= exact.lower and exact.upper <= got.upper
-    original = grid.multiply
-
-    def full(u: grid.GridPLD, v: grid.GridPLD, eta: int,
-             low: Fraction | None = None) -> grid.GridPLD:
-        return original(u, v, eta)
-
-    monkeypatch.setattr(grid, "multiply", full)
-    monkeypatch.setattr(pld_module, "multiply", full)
+    monkeypatch.setattr(grid, "_cut_index", lambda *args: 0)  # every product resolved
     without = composed_epsilon(phases, "1e-5", target=Target(rel=1e-3))
     assert with_cut.lower == without.lower and with_cut.upper == without.upper
     # a delta query reads from its eps at every level, and the merging rule of the next level
@@ -561,14 +554,78 @@ def test_partial_last_products_give_the_same_certified_answers(
     assert got.width <= 2 * full_grid.width
 
 
+@settings(max_examples=40)
+@given(st.lists(st.integers(0, 2**62), min_size=1, max_size=12),
+       st.lists(st.integers(0, 2**62), min_size=1, max_size=12), st.integers(0, 2**40),
+       st.integers(0, 2**60), st.integers(-8, 30), st.booleans(), st.booleans())
+def test_packed_words_multiply_to_the_same_integers_as_fmpz_poly(
+        a: list[int], b: list[int], ia: int, eta: int, low4: int, upper: bool,
+        square: bool) -> None:
+    """pld_words.multiply (one big-integer product of 128-bit slots) against the fmpz_poly path
+    of pld_grid.multiply: the same rounded masses, +infinity and offset, with and without a
+    partial last product (bits = 64; masses up to 2^62 so that the slot check passes)."""
+    if square:
+        b = a
+    u = grid.GridPLD(-2, fmpz_poly(a), fmpz(ia), 64, upper, Fraction(1, 4))
+    v = u if square else grid.GridPLD(3, fmpz_poly(b), fmpz(0), 64, upper, Fraction(1, 4))
+    low = Fraction(low4, 4)
+    expect = grid.multiply(u, v, eta, low)
+    wu = grid._to_words(u)
+    wv = wu if square else grid._to_words(v)
+    assert wu is not None and wv is not None
+    cut = grid._cut_index(low, u.shift + v.shift, u.offset + v.offset, u.h, u.length, v.length)
+    got = pld_words.multiply(wu, wv, eta, 64, upper, cut)
+    if got is None:  # the slot check failed: the caller falls back to fmpz_poly
+        assert not pld_words.fits(wu.w, wv.w, 64)
+        return
+    assert got.offset == expect.offset and got.infinity == int(expect.infinity)
+    assert [int(x) for x in got.w] == [int(c) for c in expect.poly.coeffs()]
+
+
+@pytest.mark.parametrize("direction", ["remove", "add", "replace"])
+def test_packed_powers_equal_fmpz_powers_on_real_steps(direction: str) -> None:
+    """The composition loop in words gives the fmpz_poly loop's integers on real one-step
+    measures (both pipelines, a partial last product, several counts)."""
+    s, q, h = Fraction(1), Fraction(1, 20), Fraction(1, 64)
+    with ctx.workprec(192):
+        up = pld_step.upper_discretisations(s, q, h, 64, 1e-12, 192, {})[direction]
+        lo = lower_discretisation(s, q, h, direction, 64, 1e-12)
+    for step in (up, lo):
+        for count, low in ((1, None), (6, None), (37, Fraction(3, 2)), (64, Fraction(2))):
+            packed = grid.power(step, count, 1000, low)
+            plain = grid.power(step, count, 1000, low, packed=False)
+            assert (packed.offset, packed.infinity, packed.lumped) == (
+                plain.offset, plain.infinity, plain.lumped)
+            assert packed.poly == plain.poly
+
+
+def test_packed_multiply_declines_what_does_not_fit() -> None:
+    """Masses whose product could overflow a 128-bit slot (or units beyond a word) are left to
+    fmpz_poly, which still gives the exact rounded product."""
+    big = [2**64 - 1, 2**64 - 3, 2**63]
+    w = pld_words.Words(0, np.array(big, dtype=np.uint64), 0)
+    assert not pld_words.fits(w.w, w.w, 64)
+    assert pld_words.multiply(w, w, 0, 64, True) is None
+    assert pld_words.multiply(w, w, 0, 65, True) is None
+    u = grid.GridPLD(0, fmpz_poly(big), fmpz(0), 64, True, Fraction(1, 8))
+    out = grid.power(u, 2, 0)
+    conv = np.convolve(np.array(big, dtype=object), np.array(big, dtype=object))
+    assert [int(c) for c in out.poly.coeffs()] == [-((-int(c)) >> 64) for c in conv]
+    assert pld_words.exact_sum(np.array([2**64 - 1] * 3, dtype=np.uint64)) == 3 * (2**64 - 1)
+
+
 def test_rescaling_rounds_every_large_coefficient_in_its_direction() -> None:
     rng = np.random.default_rng(7)
     coeffs = [int(x) << 90 | int(y) for x, y in zip(rng.integers(0, 2**62, 3000),
                                                      rng.integers(0, 2**62, 3000), strict=True)]
+    # small coefficients too: below one unit (ceiling 1, floor 0), exact multiples, zeros
+    coeffs += [1, 2**79, 2**80 - 1, 2**80, 2**80 + 1, 0, 5, 3 * 2**80, 7]
     poly = fmpz_poly(coeffs)
     up = [int(c) for c in grid._rescale(poly, 80, True).coeffs()]
     down = [int(c) for c in grid._rescale(poly, 80, False).coeffs()]
-    assert up == [-((-c) >> 80) for c in coeffs] and down == [c >> 80 for c in coeffs]
+    assert up == [-((-c) >> 80) for c in coeffs]
+    assert down == [c >> 80 for c in coeffs][: len(down)] and not any(
+        c >> 80 for c in coeffs[len(down):])
 
 
 def test_truncation_moves_tails_in_the_bounds_direction() -> None:

@@ -44,12 +44,18 @@ product over the kept tail instead of the whole support -- depends on ``low``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
+import numpy as np
 from flint import arb, fmpz, fmpz_poly
 
+from certify.accounting import pld_words
+from certify.accounting.pld_words import Words
 from certify.errors import InvalidArgument
+
+#: a factor of a partial product, for the merging rule: (offset, float masses in units of 1)
+Factor = tuple[int, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -70,9 +76,9 @@ class GridPLD:
     shift: Fraction = Fraction(0)
     #: set by :func:`multiply` with ``low``: coefficient 0 holds the lumped (upper) or the
     #: cut-off (lower) mass below it, and the measure below its first node is not resolved;
-    #: ``factors`` are the two measures it is the (partial) product of, ``span`` the number of
-    #: nodes the product spans without that cut
-    factors: tuple[GridPLD, GridPLD] | None = None
+    #: ``factors`` are the two measures it is the (partial) product of (as floats: they only
+    #: steer the merging rule), ``span`` the number of nodes the product spans without that cut
+    factors: tuple[Factor, Factor] | None = field(default=None, compare=False)
     span: int = 0
 
     @property
@@ -96,6 +102,10 @@ class GridPLD:
         """The exact finite mass (units of 2^-bits): the polynomial at 1."""
         return fmpz(self.poly(1))
 
+    def float_masses(self) -> np.ndarray:
+        """The masses as floats in units of 1 (only for steering grids)."""
+        return np.array([float(c) for c in self.poly.coeffs()]) * 2.0 ** (-self.bits)
+
 
 def to_fixed(value: arb, bits: int, up: bool) -> int:
     """``ceil(upper(value) 2^bits)`` (``up``) or ``max(0, floor(lower(value) 2^bits))``: a
@@ -110,10 +120,14 @@ def to_fixed(value: arb, bits: int, up: bool) -> int:
 
 
 def _rescale(poly: fmpz_poly, bits: int, up: bool) -> fmpz_poly:
-    """From units 2^-2bits back to 2^-bits, rounding every coefficient in the pipeline's direction
-    (``fmpz_poly // c`` is the coefficientwise floor)."""
+    """From units 2^-2bits back to 2^-bits, rounding every coefficient in the pipeline's direction.
+    Only non-negative coefficients are divided (``fmpz_poly // c`` of python-flint 0.9 rounds a
+    negative coefficient of absolute value below c to 0, not to -1, so a ceiling must not be
+    taken as ``-((-p) // c)``): the ceiling is ``(c_i + unit - 1) // unit``."""
     unit = fmpz(2) ** bits
-    return -((-poly) // unit) if up else poly // unit
+    if up and poly.length():
+        poly = poly + fmpz_poly([unit - 1] * int(poly.length()))
+    return poly // unit
 
 
 def _rescale_int(value: fmpz, bits: int, up: bool) -> fmpz:
@@ -216,10 +230,7 @@ def multiply(u: GridPLD, v: GridPLD, eta: int, low: Fraction | None = None) -> G
         raise InvalidArgument("u and v must share bits, rounding direction and spacing.")
     bits, up = u.bits, u.upper
     offset, shift = u.offset + v.offset, u.shift + v.shift
-    cut = 0
-    if low is not None and u.length and v.length:
-        # the node at or below low, relative to the product's first coefficient
-        cut = min(max(int((low - shift) // u.h) - offset, 0), u.length + v.length - 2)
+    cut = _cut_index(low, shift, offset, u.h, u.length, v.length)
     product = _high_product(u, v, cut) if cut > 0 else u.poly * v.poly
     poly = _rescale(product, bits, up)
     # +infinity absorbs: mass pairs with either loss infinite
@@ -228,9 +239,19 @@ def multiply(u: GridPLD, v: GridPLD, eta: int, low: Fraction | None = None) -> G
     out = GridPLD(offset + cut, poly, infinity, bits, up, u.h, shift)
     out = truncate(out, eta)
     if cut > 0:
-        out = GridPLD(out.offset, out.poly, out.infinity, bits, up, u.h, shift, (u, v),
+        factors = ((u.offset, u.float_masses()), (v.offset, v.float_masses()))
+        out = GridPLD(out.offset, out.poly, out.infinity, bits, up, u.h, shift, factors,
                       out.offset - offset + out.length)
     return out
+
+
+def _cut_index(low: Fraction | None, shift: Fraction, offset: int, h: Fraction, na: int,
+               nb: int) -> int:
+    """The index, relative to a product's first coefficient, of the node at or below ``low``
+    (0: resolve everything)."""
+    if low is None or not na or not nb:
+        return 0
+    return min(max(int((low - shift) // h) - offset, 0), na + nb - 2)
 
 
 def _high_product(u: GridPLD, v: GridPLD, cut: int) -> fmpz_poly:
@@ -248,33 +269,82 @@ def _high_product(u: GridPLD, v: GridPLD, cut: int) -> fmpz_poly:
     return high
 
 
-def power(step: GridPLD, count: int, cut: int, low: Fraction | None = None) -> GridPLD:
+def power(step: GridPLD, count: int, cut: int, low: Fraction | None = None,
+          packed: bool = True) -> GridPLD:
     """The ``count``-fold convolution by repeated squaring. A product that makes an m-fold
     composition is truncated to tails of mass ``m * cut`` (units 2^-bits): mass cut there is
     carried, roughly m-fold diluted, into the count-fold result, so every product contributes
     about ``count * cut`` to the final tails. ``low``: the result is read at losses >= low only
-    (:func:`multiply`; applied to the last product)."""
+    (:func:`multiply`; applied to the last product). ``packed``: multiply in machine words where
+    they are exact (:mod:`certify.accounting.pld_words`: the same integers as the ``fmpz_poly``
+    products, faster); False uses :func:`multiply` throughout."""
     if count < 1:
         raise InvalidArgument(f"count={count} must be a positive integer.")
-    result: GridPLD | None = None
+    words = _to_words(step) if packed else None
+    start: _Term = (words if words is not None else step, step.shift)
+    result: _Term | None = None
     done = 0
-    base, size = step, 1
+    base, size = start, 1
     k = count
     while True:
         if k & 1:
             done += size
             last = k == 1
-            result = base if result is None else multiply(result, base, cut * done,
-                                                          low if last else None)
+            result = base if result is None else _product(result, base, cut * done,
+                                                          low if last else None, step)
         k >>= 1
         if not k:
             break
         size *= 2
         # the squaring is the last product when it makes the result by itself (count = 2^j)
         last = k == 1 and result is None
-        base = multiply(base, base, cut * size, low if last else None)
+        base = _product(base, base, cut * size, low if last else None, step)
     assert result is not None
-    return result
+    return _as_grid(result, step)
+
+
+#: an operand of the composition loop: a grid measure, or its packed words, with its shift
+_Term = tuple["GridPLD | Words", Fraction]
+
+
+def _product(x: _Term, y: _Term, eta: int, low: Fraction | None, like: GridPLD) -> _Term:
+    """:func:`multiply` of two loop operands, in words when both are and the product fits
+    (:mod:`certify.accounting.pld_words`), else with ``fmpz_poly``."""
+    (a, sa), (b, sb) = x, y
+    shift = sa + sb
+    if isinstance(a, Words) and isinstance(b, Words):
+        offset = a.offset + b.offset
+        cut = _cut_index(low, shift, offset, like.h, a.length, b.length)
+        out = pld_words.multiply(a, b, eta, like.bits, like.upper, cut)
+        if out is not None:
+            if cut <= 0:
+                return out, shift
+            scale = 2.0 ** (-like.bits)
+            factors = ((a.offset, a.w.astype(float) * scale),
+                       (b.offset, b.w.astype(float) * scale))
+            return _from_words(out, like, shift, factors, out.offset - offset + out.length), shift
+    return multiply(_as_grid(x, like), _as_grid(y, like), eta, low), shift
+
+
+def _to_words(pld: GridPLD) -> Words | None:
+    """The packed form of a grid measure, or None when its unit or a mass exceeds a word."""
+    if not 1 <= pld.bits <= pld_words.MAX_BITS:
+        return None
+    coeffs = [int(c) for c in pld.poly.coeffs()]
+    if coeffs and max(coeffs) >= 1 << 64:
+        return None
+    return Words(pld.offset, np.array(coeffs, dtype=np.uint64), int(pld.infinity))
+
+
+def _from_words(x: Words, like: GridPLD, shift: Fraction,
+                factors: tuple[Factor, Factor] | None = None, span: int = 0) -> GridPLD:
+    return GridPLD(x.offset, fmpz_poly(x.w.tolist()), fmpz(x.infinity), like.bits, like.upper,
+                   like.h, shift, factors, span)
+
+
+def _as_grid(term: _Term, like: GridPLD) -> GridPLD:
+    value, shift = term
+    return _from_words(value, like, shift) if isinstance(value, Words) else value
 
 
 # -- the privacy profile of a grid PLD -----------------------------------------------------------

@@ -238,13 +238,11 @@ def rest_density(pld: GridPLD, window: int = 2) -> Callable[[np.ndarray], np.nda
     two factors instead (floats: only the merging depends on it)."""
     h = float(pld.h)
     if pld.factors is not None:
-        u, v = pld.factors
-        coeffs = fftconvolve(_float_coeffs(u), _float_coeffs(v)) if u.length and v.length \
-            else np.zeros(0)
-        coeffs = np.maximum(coeffs, 0.0)
-        first = float(u.shift + v.shift) + (u.offset + v.offset) * h
+        (ou, fu), (ov, fv) = pld.factors
+        coeffs = np.maximum(fftconvolve(fu, fv), 0.0) if fu.size and fv.size else np.zeros(0)
+        first = float(pld.shift) + (ou + ov) * h
     else:
-        coeffs = _float_coeffs(pld)
+        coeffs = pld.float_masses()
         first = float(pld.shift) + pld.offset * h
     if coeffs.size == 0:
         return lambda x: np.zeros_like(x)
@@ -256,11 +254,6 @@ def rest_density(pld: GridPLD, window: int = 2) -> Callable[[np.ndarray], np.nda
         return np.where(inside, dens[np.clip(j, 0, dens.size - 1).astype(np.int64)], 0.0)
 
     return density
-
-
-def _float_coeffs(pld: GridPLD) -> np.ndarray:
-    """The masses of a grid measure as floats (units of 1, not 2^-bits)."""
-    return np.array([float(c) for c in pld.poly.coeffs()]) * 2.0 ** (-pld.bits)
 
 
 def merge_scale(weights: np.ndarray, theta: float) -> float:
