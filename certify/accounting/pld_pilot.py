@@ -1,0 +1,248 @@
+"""A floating-point pilot of the composition: where to put the first certified grid.
+
+Only work depends on this module -- no bound is derived from it. The certified refinement of
+:mod:`certify.accounting.pld` needs a grid spacing h, the merging rule of the one-step grids (the
+density of the rest of the composition, :class:`~certify.accounting.pld_step.Coarsening`) and, per
+add/remove direction, how far it must be refined. Without a pilot it learns them from a first,
+coarse, certified level. The pilot estimates them in floats instead, for a few milliseconds:
+
+* the pessimistic connect-the-dots one-step measure (Doroshenko et al. 2022; the construction of
+  :mod:`certify.accounting.pld_step`, here with float CDFs and every node kept) at two spacings
+  ``h`` and ``h / 2``;
+* the composition by one FFT power per phase (the discrete Fourier transform of the one-step
+  masses raised to the number of steps, as in Koskela, Jalko, Honkela 2020), on a circular window
+  wide enough that the mass near its seam is negligible (checked; the window doubles otherwise);
+* the query (eps(delta) or delta(eps)) on each, and Richardson's extrapolation of the O(h^2)
+  error: ``C = (a(h) - a(h/2)) / (3 h^2 / 4)``, value ``a(h/2) - C h^2 / 4``.
+
+The certified lower bound (Jensen barycentres, :mod:`certify.accounting.pld_lower`) is not
+modelled: on issue 5's grid at T >= 1000 steps it errs by about half as much as the upper one, so
+the pilot predicts the certified width at spacing H as ``WIDTH_PER_ERROR * C H^2`` -- a
+calibration, not a theorem (it was up to 3 times too small at T = 100, q = 0.1, sigma = 0.5,
+where the loss is far from Gaussian; :mod:`certify.accounting.pld` uses the pilot only for long
+compositions). A wrong prediction costs one more certified level, never soundness.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import maximum_filter1d
+
+from certify.accounting.pld_step import (
+    _float_cumulative,
+    _float_x,
+    _interval_masses,
+    node_range,
+)
+
+#: predicted certified width over the upper bound's error C h^2 (a calibration: the lower
+#: bound's error is about 0.5-0.6 of the upper's on issue 5's grid at T >= 1000, and merged
+#: intervals add up to a quarter)
+WIDTH_PER_ERROR = 2.0
+#: the pilot's finer spacing, in standard deviations of the composed loss
+PILOT_SPACING = 1.0 / 512
+#: the most nodes of a one-step measure the pilot composes
+MAX_STEP_NODES = 1 << 14
+#: one-step tails beyond the pilot's nodes (floats; they go to +infinity or the first node)
+_TAIL = 1e-15
+#: the largest mass allowed near the window's seam (the signed sums: FFT noise cancels there)
+_SEAM = 1e-11
+#: the most FFT bins the pilot may use
+_MAX_BINS = 1 << 21
+
+
+@dataclass(frozen=True)
+class Step:
+    """A float one-step upper measure: ``masses[j]`` at loss ``(first + j) h``, ``infinity`` at
+    +infinity."""
+
+    first: int
+    masses: np.ndarray
+    infinity: float
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A float composed measure: ``masses[j]`` at loss ``(first + j) h``, plus +infinity."""
+
+    first: int
+    masses: np.ndarray
+    infinity: float
+    h: float
+
+    def density(self, window: int = 2) -> Callable[[np.ndarray], np.ndarray]:
+        """Mass per unit loss, maximised over ``window`` neighbours (as
+        :func:`certify.accounting.pld_step.rest_density`)."""
+        dens = maximum_filter1d(np.maximum(self.masses, 0.0), 2 * window + 1,
+                                mode="constant") / self.h
+        start, h = self.first * self.h, self.h
+
+        def density(x: np.ndarray) -> np.ndarray:
+            j = np.rint((np.asarray(x, dtype=float) - start) / h)
+            inside = (j >= 0) & (j < dens.size)
+            return np.where(inside, dens[np.clip(j, 0, dens.size - 1).astype(np.int64)], 0.0)
+
+        return density
+
+    def delta(self, eps: float) -> float:
+        """``D(eps) = infinity + sum_{l > eps} m_l (1 - e^{eps - l})`` (floats)."""
+        loss = (self.first + np.arange(self.masses.size)) * self.h
+        above = loss > eps
+        m = np.maximum(self.masses[above], 0.0)
+        return float(self.infinity + np.sum(m * -np.expm1(eps - loss[above])))
+
+    def epsilon(self, delta: float) -> float:
+        """The smallest eps >= 0 with ``D(eps) <= delta`` (floats; inf when the +infinity mass
+        alone exceeds delta)."""
+        if self.infinity >= delta:
+            return math.inf
+        if self.delta(0.0) <= delta:
+            return 0.0
+        m = np.maximum(self.masses, 0.0)
+        loss = (self.first + np.arange(m.size)) * self.h
+        s1 = np.cumsum(m[::-1])[::-1]  # sum over indices >= k
+        with np.errstate(divide="ignore"):
+            terms = np.log(m) - loss
+        log_s2 = np.logaddexp.accumulate(terms[::-1])[::-1]  # log sum_{j >= k} m_j e^{-l_j}
+        d_nodes = self.infinity + s1[1:] - np.exp(loss[:-1] + log_s2[1:])  # D(l_i)
+        i = int(np.argmax(d_nodes <= delta))  # the first node with D <= delta
+        if not d_nodes[i] <= delta:
+            return math.inf
+        # on [l_{i-1}, l_i) the losses above eps are those of the indices >= i
+        rest = self.infinity + s1[i] - delta
+        if not rest > 0:
+            return math.inf
+        eps = math.log(rest) - log_s2[i]
+        return max(eps, 0.0)
+
+
+def step_nodes(kind: str, s: float, q: float, h: float) -> int:
+    """The number of nodes of :func:`one_step` at spacing h."""
+    i_lo, i_hi = node_range("replace" if kind == "replace" else "remove", s, q, h, _TAIL)
+    return i_hi - i_lo + 1
+
+
+def one_step(kind: str, s: float, q: float, h: float) -> Step:
+    """The float connect-the-dots measure of one step of ``kind`` (``remove``, ``add``,
+    ``replace``) on every node of spacing h (the construction of
+    :mod:`certify.accounting.pld_step`, floats)."""
+    nodes_kind = "replace" if kind == "replace" else "remove"
+    i_lo, i_hi = node_range(nodes_kind, s, q, h, _TAIL)
+    lam = np.arange(i_lo, i_hi + 1) * h
+    x = _float_x(nodes_kind, lam, s, q)
+    pb, pa, qb, qa = _float_cumulative(nodes_kind, x, s, q)
+    p_int = np.maximum(_interval_masses(pb, pa), 0.0)
+    q_int = np.maximum(_interval_masses(qb, qa), 0.0)
+    if kind == "add":  # loss -lambda; the roles of P and Q swap
+        lam = -lam[::-1]
+        p_int, q_int = q_int[::-1], p_int[::-1]
+        below, p_above, q_above = float(qa[-1]), float(qb[0]), float(pb[0])
+        first = -i_hi
+    else:
+        below, p_above, q_above = float(pb[0]), float(pa[-1]), float(qa[-1])
+        first = i_lo
+    low_factor = 1.0 / math.expm1(h)
+    high_factor = 1.0 / -math.expm1(-h)
+    masses = np.zeros(lam.size)
+    ea, eb = np.exp(lam[:-1]), np.exp(lam[1:])
+    masses[:-1] += (eb * q_int - p_int) * low_factor
+    masses[1:] += (p_int - ea * q_int) * high_factor
+    masses[0] += below  # the mass below the first node, moved up onto it
+    top = math.exp(lam[-1]) * q_above
+    masses[-1] += top
+    return Step(first, np.maximum(masses, 0.0), max(p_above - top, 0.0))
+
+
+def moments(step: Step, h: float) -> tuple[float, float]:
+    """Mean and variance of the finite part of a one-step measure (normalised)."""
+    loss = (step.first + np.arange(step.masses.size)) * h
+    total = float(step.masses.sum())
+    mean = float(np.dot(step.masses, loss)) / total
+    return mean, float(np.dot(step.masses, (loss - mean) ** 2)) / total
+
+
+def compose(steps: Sequence[tuple[Step, int]], h: float, spread: float, centre: float
+            ) -> Composed | None:
+    """The composition of ``count`` copies of each step by FFT powers on a circular window about
+    ``centre`` (the composed mean), at least 40 ``spread`` (its standard deviation) wide and
+    doubled while the mass near the seam exceeds :data:`_SEAM`; None beyond the bin budget."""
+    bins = 1 << max(10, math.ceil(math.log2(max(40 * spread / h, 1.0) + 1)))
+    width = max(st.masses.size for st, _ in steps)
+    first = sum(st.first * n for st, n in steps)
+    infinity = 1.0 - math.prod((1.0 - st.infinity) ** n for st, n in steps)
+    while bins <= _MAX_BINS:
+        if width <= bins:
+            spectrum = np.ones(bins // 2 + 1, dtype=complex)
+            for st, n in steps:
+                spectrum *= np.fft.rfft(st.masses, bins) ** n
+            circ = np.fft.irfft(spectrum, bins)
+            # index j stands for first + j' with j' = j mod bins nearest the centre
+            c = int(round(centre / h)) - first
+            start = c - bins // 2
+            order = np.roll(circ, -(start % bins))
+            seam = max(bins // 16, 1)
+            if abs(order[:seam].sum()) + abs(order[-seam:].sum()) <= _SEAM:
+                return Composed(first + start, order, infinity, h)
+        bins *= 2
+    return None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A direction's pilot: the extrapolated answer, the upper bound's error coefficient C (error
+    about C h^2) and the composed measure at the finer spacing (for the merging rule)."""
+
+    value: float
+    error: float
+    rest: Composed
+
+    def width(self, h: float) -> float:
+        """The predicted certified width at spacing h."""
+        return WIDTH_PER_ERROR * self.error * h * h
+
+
+def estimate(phases: Sequence[tuple[float, float, int]], kind: str, scale: float,
+             query: Callable[[Composed], float]) -> tuple[Estimate, float] | None:
+    """The pilot of one direction: phases as float ``(noise ratio, q, steps)``, a rough standard
+    deviation ``scale`` of the composed loss (it sets the spacing of a first look at the one-step
+    measures, whose moments then give the composed mean and deviation), and the query on a
+    composed measure. Returns the estimate and the finer spacing used, or None when it is not
+    usable (a window too large, an answer that is not finite, errors that do not fall with h)."""
+    look = scale * PILOT_SPACING
+    centre = variance = 0.0
+    for s, q, n in phases:
+        if step_nodes(kind, s, q, look / 2) > MAX_STEP_NODES:
+            return None  # a one-step range far wider than the composition: not worth a pilot
+        mean, var = moments(one_step(kind, s, q, look), look)
+        centre += n * mean
+        variance += n * var
+    spread = math.sqrt(variance)
+    if not (spread > 0 and math.isfinite(centre)):
+        return None
+    h = spread * PILOT_SPACING
+    answers = []
+    rest: Composed | None = None
+    for spacing in (2 * h, h):
+        if any(step_nodes(kind, s, q, spacing) > MAX_STEP_NODES for s, q, _ in phases):
+            return None
+        steps = [(one_step(kind, s, q, spacing), n) for s, q, n in phases]
+        composed = compose(steps, spacing, spread, centre)
+        if composed is None:
+            return None
+        answers.append(query(composed))
+        rest = composed
+    coarse, fine = answers
+    if rest is None or not (math.isfinite(coarse) and math.isfinite(fine)):
+        return None
+    error = (coarse - fine) / (3 * h * h)  # a(2h) - a(h) = C (4 - 1) h^2
+    if not error > 0:
+        return None
+    return Estimate(fine - error * h * h, error, rest), h
+
+
+__all__ = ["MAX_STEP_NODES", "PILOT_SPACING", "WIDTH_PER_ERROR", "Composed", "Estimate", "Step",
+           "compose", "estimate", "moments", "one_step", "step_nodes"]

@@ -1,0 +1,106 @@
+"""The float pilot of the PLD composition (certify.accounting.pld_pilot): its pieces against
+independent computations, and its predictions against certified levels. The pilot only steers
+work, so these tests check that it steers well; soundness is the certified engine's
+(tests/test_pld.py)."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from certify.accounting import pld_pilot
+from certify.accounting.pld import _Composer, _pilot_start, check_phases, composed_epsilon
+from certify.mechanisms.gaussian import GaussianMechanism
+from certify.numerics.precision import Target
+
+
+@pytest.mark.parametrize("kind", ["remove", "add", "replace"])
+def test_one_step_masses_are_a_probability_measure_with_the_loss_mean(kind: str) -> None:
+    """Connect-the-dots keeps each interval's P-mass, so the masses and +infinity sum to 1; the
+    finite part's mean is the KL divergence to O(h^2) (quadrature of the loss under P)."""
+    s, q, h = 0.8, 0.05, 1e-3
+    step = pld_pilot.one_step(kind, s, q, h)
+    assert abs(step.masses.sum() + step.infinity - 1) < 1e-12
+    mean, var = pld_pilot.moments(step, h)
+    x = np.linspace(-12 * s - 1, 12 * s + 1, 200_001)
+    p0, p1, pm = norm.pdf(x, 0, s), norm.pdf(x, 1, s), norm.pdf(x, -1, s)
+    mix = (1 - q) * p0 + q * p1
+    if kind == "remove":
+        dens, loss = mix, np.log(mix / p0)
+    elif kind == "add":
+        dens, loss = p0, np.log(p0 / mix)
+    else:
+        other = (1 - q) * p0 + q * pm
+        dens, loss = mix, np.log(mix / other)
+    kl = np.trapezoid(dens * loss, x)
+    second = np.trapezoid(dens * (loss - kl) ** 2, x)
+    assert mean == pytest.approx(kl, rel=1e-3, abs=1e-6)
+    assert var == pytest.approx(second, rel=1e-2)
+
+
+def test_fft_power_is_the_repeated_convolution() -> None:
+    """compose() (one FFT power on a circular window) against numpy's direct convolutions."""
+    h = 0.01
+    step = pld_pilot.one_step("remove", 1.0, 0.2, h)
+    mean, var = pld_pilot.moments(step, h)
+    direct = step.masses
+    for _ in range(4):
+        direct = np.convolve(direct, step.masses)
+    got = pld_pilot.compose([(step, 5)], h, math.sqrt(5 * var), 5 * mean)
+    assert got is not None
+    first = 5 * step.first
+    idx = np.arange(direct.size) + first - got.first
+    inside = (idx >= 0) & (idx < got.masses.size)
+    assert np.abs(got.masses[idx[inside]] - direct[inside]).max() < 1e-13
+    assert direct[~inside].sum() < 1e-11
+    assert got.infinity == pytest.approx(1 - (1 - step.infinity) ** 5)
+
+
+def test_float_profile_inverts() -> None:
+    """Composed.epsilon and Composed.delta are inverse to each other, and on the q = 1 step they
+    approach the Gaussian mechanism's closed form."""
+    h = 2e-3
+    step = pld_pilot.one_step("remove", 2.0, 1.0, h)
+    mean, var = pld_pilot.moments(step, h)
+    comp = pld_pilot.compose([(step, 16)], h, math.sqrt(16 * var), 16 * mean)
+    assert comp is not None
+    for delta in (1e-2, 1e-5, 1e-8):
+        eps = comp.epsilon(delta)
+        assert comp.delta(eps) == pytest.approx(delta, rel=1e-9)
+        exact = GaussianMechanism("0.5").epsilon(str(delta))  # sigma 2 / sqrt(16)
+        assert float(exact.lower) <= eps <= float(exact.upper) * (1 + 1e-3)
+
+
+@pytest.mark.parametrize(("sigma", "q", "steps"), [("1", "0.01", 2000), ("2", "0.01", 10_000),
+                                                   ("0.8", "0.1", 1000)])
+def test_pilot_predicts_the_certified_level(sigma: str, q: str, steps: int,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    """The pilot's extrapolated eps lies within the certified interval's width of it, and the
+    first certified level it chooses meets the requested width: one level, not a coarse one
+    and a fine one, and not far finer than needed."""
+    composer = _Composer(check_phases([(sigma, q, steps)]))
+    start = _pilot_start(composer, ["remove", "add"], 1e-3,
+                         lambda c: c.epsilon(1e-5), 1 << 19, None)
+    assert start is not None
+    _h, _lagging, coarsening, lead = start
+    assert set(coarsening) == {"remove", "add"}
+    with caplog.at_level(logging.DEBUG, logger="certify.accounting.pld"):
+        bound = composed_epsilon([(sigma, q, steps)], "1e-5", target=Target(rel=1e-3))
+    levels = [r for r in caplog.records if "composed epsilon" in r.getMessage()]
+    assert len(levels) == 1
+    lo, hi = float(bound.lower), float(bound.upper)
+    assert lo - (hi - lo) <= lead <= hi + (hi - lo)
+    assert 2e-4 <= bound.rel_width <= 1e-3
+
+
+def test_no_pilot_for_short_or_unsuitable_compositions() -> None:
+    """Fewer than 1000 steps, or a delta below the float noise, start with the coarse level."""
+    composer = _Composer(check_phases([("1", "0.01", 100)]))
+    assert _pilot_start(composer, ["remove"], 1e-3, lambda c: c.epsilon(1e-5), 1 << 19,
+                        None) is None
+    composer = _Composer(check_phases([("1", "0.01", 5000)]))
+    assert _pilot_start(composer, ["remove"], 1e-3, lambda c: math.nan, 1 << 19, None) is None
