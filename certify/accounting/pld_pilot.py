@@ -207,29 +207,30 @@ class Estimate:
 
 def estimate(phases: Sequence[tuple[float, float, int]], kind: str, scale: float,
              query: Callable[[Composed], float]) -> tuple[Estimate, float] | None:
-    """The pilot of one direction: phases as float ``(noise ratio, q, steps)``, a rough standard
-    deviation ``scale`` of the composed loss (it sets the spacing of a first look at the one-step
-    measures, whose moments then give the composed mean and deviation), and the query on a
-    composed measure. Returns the estimate and the finer spacing used, or None when it is not
-    usable (a window too large, an answer that is not finite, errors that do not fall with h)."""
-    look = scale * PILOT_SPACING
+    """The pilot of one direction: phases as float ``(noise ratio, q, steps)``, a standard
+    deviation ``scale`` of the composed loss (it sets the spacings ``scale * PILOT_SPACING`` and
+    twice that; the composed mean and deviation that place the FFT window come from the coarser
+    one-step measures) and the query on a composed measure. Returns the estimate and the finer
+    spacing used, or None when it is not usable (a one-step range far wider than the
+    composition, a window too large, an answer that is not finite, errors that do not fall with
+    h)."""
+    h = scale * PILOT_SPACING
+    if not h > 0 or any(step_nodes(kind, s, q, h) > MAX_STEP_NODES for s, q, _ in phases):
+        return None
+    coarse_steps = [(one_step(kind, s, q, 2 * h), n) for s, q, n in phases]
     centre = variance = 0.0
-    for s, q, n in phases:
-        if step_nodes(kind, s, q, look / 2) > MAX_STEP_NODES:
-            return None  # a one-step range far wider than the composition: not worth a pilot
-        mean, var = moments(one_step(kind, s, q, look), look)
+    for st, n in coarse_steps:
+        mean, var = moments(st, 2 * h)
         centre += n * mean
         variance += n * var
     spread = math.sqrt(variance)
     if not (spread > 0 and math.isfinite(centre)):
         return None
-    h = spread * PILOT_SPACING
     answers = []
     rest: Composed | None = None
     for spacing in (2 * h, h):
-        if any(step_nodes(kind, s, q, spacing) > MAX_STEP_NODES for s, q, _ in phases):
-            return None
-        steps = [(one_step(kind, s, q, spacing), n) for s, q, n in phases]
+        steps = coarse_steps if spacing > h else [(one_step(kind, s, q, h), n)
+                                                 for s, q, n in phases]
         composed = compose(steps, spacing, spread, centre)
         if composed is None:
             return None
