@@ -11,6 +11,7 @@ step's loss up by at most its grid 1e-4); exact integer arithmetic for the grid 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
@@ -86,6 +87,25 @@ def test_heterogeneous_gaussian_phases_compose_to_one_gaussian() -> None:
     assert d.contains(exact.delta("1.5").lower)
     e = composed_epsilon(phases, "1e-6", target=LOOSE)
     assert e.contains(exact.epsilon("1e-6").lower)
+
+
+def test_long_heterogeneous_phases_compose_to_one_gaussian() -> None:
+    """Over 1000 steps (the float pilot chooses the first level): mu^2 = 600 / 30^2 + 1000 / 40^2
+    = 2/3 + 5/8, one Gaussian with sigma = 1 / mu; both queries contain its closed form."""
+    mu2 = Fraction(600, 30**2) + Fraction(1000, 40**2)
+    sigma = 1 / math.sqrt(float(mu2))
+    exact = GaussianMechanism(str(sigma))
+    phases = [("30", 1, 600), ("40", 1, 1000)]
+    e = composed_epsilon(phases, "1e-5", target=Target(rel=1e-3))
+    want = exact.epsilon("1e-5")
+    # sigma is a float's decimal: allow its rounding (relative 1e-15) on the closed form
+    assert e.lower <= want.upper * Decimal("1.000000000001")
+    assert want.lower * Decimal("0.999999999999") <= e.upper
+    assert e.rel_width <= 1e-3
+    d = composed_delta(phases, "1", target=Target(rel=1e-3))
+    dw = exact.delta("1")
+    assert d.lower <= dw.upper * Decimal("1.000000001") and dw.lower * Decimal(
+        "0.999999999") <= d.upper
 
 
 # -- T = 1: the one-step closed forms --------------------------------------------------------------
