@@ -163,6 +163,28 @@ class Pair:
             q += wq * d
         return p, q
 
+    def balance(self, t0: tuple[tuple[float, float, float, float], ...], y: float, en: float,
+                up: bool) -> tuple[float, float]:
+        """``F(y) = en P - Q`` over the interval between the point of ``t0`` (its ``tails``) and
+        y (upwards or downwards), and ``dF/dy``, in one pass over the components: the masses
+        of :meth:`masses` and the densities of :meth:`density` (floats)."""
+        s = self.s
+        p = q = dp = dq = 0.0
+        for (b0, a0, wp, wq), (m, _, _) in zip(t0, self._comp, strict=True):
+            z = (y - m) / s
+            w = z / _SQRT2
+            b1, a1 = 0.5 * math.erfc(-w), 0.5 * math.erfc(w)
+            # (below, above) at the interval's low and high ends; difference the small side
+            (lb, la), (hb, ha) = ((b0, a0), (b1, a1)) if up else ((b1, a1), (b0, a0))
+            d = la - ha if la < 0.5 else hb - lb
+            g = math.exp(-0.5 * z * z)
+            p += wp * d
+            q += wq * d
+            dp += wp * g
+            dq += wq * g
+        slope = (en * dp - dq) * _INV_SQRT2PI / s
+        return en * p - q, slope if up else -slope
+
     def density(self, q_side: bool, y: float) -> float:
         total = 0.0
         s = self.s
@@ -184,10 +206,11 @@ def _solve(pair: Pair, y0: float, n: float, up: bool, limit: float) -> float | N
     sign = 1.0 if up else -1.0
     t0 = pair.tails(y0)
 
+    def fs(y: float) -> tuple[float, float]:
+        return pair.balance(t0, y, en, up)
+
     def f(y: float) -> float:
-        t = pair.tails(y)
-        p, q = pair.masses(t0, t) if up else pair.masses(t, t0)
-        return en * p - q
+        return fs(y)[0]
 
     near = pair.y_of(n)
     if not math.isfinite(near):
@@ -195,7 +218,7 @@ def _solve(pair: Pair, y0: float, n: float, up: bool, limit: float) -> float | N
     if not up and not f(near) > 0:
         return near
     mirror = pair.y_of(2 * n - pair.loss(y0)) if math.isfinite(y0) else math.nan
-    fast = _newton_from(pair, f, en, mirror, near, limit, sign,
+    fast = _newton_from(fs, mirror, near, limit, sign,
                         abs(mirror - y0) if math.isfinite(y0) else pair.s)
     if fast is not None:
         return fast
@@ -223,12 +246,11 @@ def _solve(pair: Pair, y0: float, n: float, up: bool, limit: float) -> float | N
     y = mirror if (math.isfinite(mirror) and min(pos, neg) < mirror < max(pos, neg)) else pos
     width = abs(pos - y0) if math.isfinite(y0) else abs(pos - neg) + pair.s
     for _ in range(100):
-        fy = f(y)
+        fy, slope = fs(y)
         if fy > 0:
             pos = y
         else:
             neg = y
-        slope = sign * (en * pair.density(False, y) - pair.density(True, y))
         cand = y - fy / slope if slope > 0 else math.nan
         tol = max(_XTOL * width, 4 * math.ulp(y))
         if abs(pos - neg) <= tol or (fy > 0 and abs(cand - y) <= tol):
@@ -237,16 +259,16 @@ def _solve(pair: Pair, y0: float, n: float, up: bool, limit: float) -> float | N
     return pos
 
 
-def _newton_from(pair: Pair, f: Callable[[float], float], en: float, y: float, near: float,
+def _newton_from(fs: Callable[[float], tuple[float, float]], y: float, near: float,
                  limit: float, sign: float, width: float) -> float | None:
     """Plain Newton from the mirror image of the interval's start about the node (right to
     O(h^2)): F increases with y past the node, so the answer is the converged point nudged up
-    until F > 0. None (use the bracketing solver) if it leaves the admissible side or stalls."""
+    until F > 0. None (use the bracketing solver) if it leaves the admissible side or stalls.
+    ``fs(y)`` is (F(y), dF/dy)."""
     if not (math.isfinite(y) and sign * (y - near) > 0 and sign * (limit - y) > 0):
         return None
     for _ in range(6):
-        fy = f(y)
-        slope = sign * (en * pair.density(False, y) - pair.density(True, y))
+        fy, slope = fs(y)
         if not slope > 0:
             return None
         tol = max(_XTOL * width, 4 * math.ulp(y))
@@ -255,7 +277,7 @@ def _newton_from(pair: Pair, f: Callable[[float], float], en: float, y: float, n
             if fy > 0:
                 return y
             y = y + step + tol  # past the root, on the side where F > 0
-            return y if f(y) > 0 else None
+            return y if fs(y)[0] > 0 else None
         y += step
         if not (sign * (y - near) > 0 and sign * (limit - y) > 0):
             return None
