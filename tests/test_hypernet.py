@@ -216,6 +216,13 @@ def test_cli_profile(capsys: pytest.CaptureFixture[str]) -> None:
     with mpmath.workdps(40):
         truth = 2 * mpmath.ncdf(mpmath.mpf(1) / 2) - 1  # mu = 1: delta(0) = 2 Phi(1/2) - 1
         assert mpmath.mpf(out["delta"]["lower"]) <= truth <= mpmath.mpf(out["delta"]["upper"])
+    # the JSON's params rebuild the same mechanism (the derived sensitivity is accepted back)
+    again = ["profile", "embedding-release", *(f"{k}={v}" for k, v in out["params"].items()),
+             "epsilon=0", "--json"]
+    assert main(again) == 0 and json.loads(capsys.readouterr().out)["delta"] == out["delta"]
+    code = main(["profile", "embedding-release", "sigma=0.5", "aggregation=mean", "n=3",
+                 "sensitivity=1", "epsilon=0"])
+    assert code == 2 and "sensitivity='1'" in capsys.readouterr().err
     code = main(["profile", "embedding-release", "sigma=1", "aggregation=mean", "delta=1e-5"])
     assert code == 2 and "n=None" in capsys.readouterr().err
     code = main(["profile", "embedding-release", "sigma=1", "n=x", "aggregation=mean",

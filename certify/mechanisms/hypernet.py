@@ -43,6 +43,7 @@ from certify._validate import (
     check_positive,
     check_positive_int,
     check_probability,
+    to_exact,
 )
 from certify.errors import InvalidArgument
 from certify.mechanisms._common import EPSILON_TARGET, ball, brief, exact_text
@@ -234,19 +235,29 @@ class EmbeddingRelease:
 def _build(params: Mapping[str, str]) -> EmbeddingRelease:
     if "sigma" not in params:
         raise InvalidArgument("sigma is required for embedding-release (e.g. sigma=4 clip=1).")
-    return EmbeddingRelease(
+    mech = EmbeddingRelease(
         sigma=params["sigma"], clip=params.get("clip", "1"),
         aggregation=params.get("aggregation", "sum"),
         neighbours=params.get("neighbours", "add-remove"), n=params.get("n"),
         denominator=params.get("denominator", "actual"),
     )
+    # params() lists the derived sensitivity: accepted back when it is the derived one, so a
+    # profile's JSON "params" rebuild the mechanism
+    if "sensitivity" in params:
+        given = to_exact("sensitivity", params["sensitivity"])
+        if given != mech.sensitivity:
+            raise InvalidArgument(
+                f"sensitivity={params['sensitivity']!r} is derived from clip, aggregation, "
+                f"neighbours and n (here {exact_text(mech.sensitivity)}); leave it out.")
+    return mech
 
 
 register_mechanism(
     MechanismEntry(
         name="embedding-release",
         build=_build,
-        parameters=("sigma", "clip", "aggregation", "neighbours", "n", "denominator"),
+        parameters=("sigma", "clip", "aggregation", "neighbours", "n", "denominator",
+                    "sensitivity"),
         summary="one Gaussian release of a clipped-embedding sum or mean (sensitivity C, 2C, "
         "2C/(n+1), C/n or 2C/n; Balle-Wang 2018)",
     )
