@@ -158,11 +158,12 @@ def one_step(kind: str, s: float, q: float, h: float) -> Step:
 
 
 def moments(step: Step, h: float) -> tuple[float, float]:
-    """Mean and variance of the finite part of a one-step measure (normalised)."""
+    """Mean and variance of the finite part of a one-step measure (normalised; elementwise
+    sums, not BLAS: a BLAS thread pool would keep the other cores spinning after the call)."""
     loss = (step.first + np.arange(step.masses.size)) * h
     total = float(step.masses.sum())
-    mean = float(np.dot(step.masses, loss)) / total
-    return mean, float(np.dot(step.masses, (loss - mean) ** 2)) / total
+    mean = float((step.masses * loss).sum()) / total
+    return mean, float((step.masses * (loss - mean) ** 2).sum()) / total
 
 
 def compose(steps: Sequence[tuple[Step, int]], h: float, spread: float, centre: float
