@@ -177,6 +177,10 @@ def mc_delta(d: int, r: int, rho: str, eps: float, n: int, seed: int,
      pytest.param(3, 2, "0.8", "1", marks=pytest.mark.large),
      pytest.param(3, 2, "0", "0.3", marks=pytest.mark.large)],
 )
+# scipy's quad reports roundoff in its extrapolation table on the r = 1 integrands (a kink at
+# the support's edge) although the value agrees to 1e-8 -- the assertion below is the check;
+# mpmath covers the hard points (test_delta_contains_mpmath_value)
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
 def test_delta_matches_nested_quadrature(d: int, r: int, rho: str, eps: str) -> None:
     b = wishart_delta(d, r, rho, eps, Target(rel=1e-9))
     ref = nested_delta(d, r, float(rho), float(eps))

@@ -122,10 +122,10 @@ def figure_data() -> tuple[list[dict[str, Value]], float]:
 
 def _eps_bracket(d: int, r: int, rho: str, delta: object) -> Bound:
     """A certified bracket of eps(delta) around the float solution, +-0.1% (widened if needed)."""
-    from certify.wishart.profile import _float_root, _law
+    from certify.wishart.profile import float_epsilon_guess, vector_law
 
-    law = _law(d, r, rho)
-    guess = _float_root(law, float(Fraction(str(delta))))
+    law = vector_law(d, r, rho)
+    guess = float_epsilon_guess(law, float(Fraction(str(delta))))
     if guess is None:
         return wishart_epsilon(d, r, rho, delta, Target(rel=1e-3, absolute=1e-6))
     width = 1e-3

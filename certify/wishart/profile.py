@@ -39,6 +39,8 @@ __all__ = [
     "DELTA_TARGET",
     "EPSILON_TARGET",
     "delta_parts",
+    "float_epsilon_guess",
+    "vector_law",
     "wishart_delta",
     "wishart_epsilon",
     "wishart_floor",
@@ -53,7 +55,9 @@ _INTEGRAL_MAX_PREC = 1024
 _ROUNDS = 3
 
 
-def _law(d: object, r: object, rho: object) -> VectorLaw:
+def vector_law(d: object, r: object, rho: object) -> VectorLaw:
+    """The validated exact law of the vector mechanism at (d, r, rho) (InvalidArgument names a
+    bad parameter)."""
     from certify.mechanisms.wishart import check_d_r, check_rho
 
     d_, r_ = check_d_r(d, r)
@@ -77,7 +81,7 @@ def wishart_floor(r: object, rho: object, target: Target | None = None) -> Bound
     = F_{t_r}(-rho sqrt(r/(1-rho^2)))`` (WPM-3; ``proof_support_mass``): the mass of ``MV``
     outside the support of ``MV'``, and ``lim_{eps->inf} delta(eps)`` (WPM-4). It does not
     depend on ``d``."""
-    law = _law(max(2, _int_or(r)), r, rho)
+    law = vector_law(max(2, _int_or(r)), r, rho)
     goal = _check_target(target, Target(rel=1e-10))
     return escalate(lambda _p: law.floor(), goal, what="wishart floor", within=(0, 1))
 
@@ -97,7 +101,7 @@ def wishart_delta(
 ) -> Bound:
     """Certified ``delta(eps)`` of ``MV`` vs ``MV'`` (``d >= 2``, ``1 <= r <= d``,
     ``-1 < rho < 1``, ``eps >= 0``) to ``target`` (default relative 1e-8)."""
-    law = _law(d, r, rho)
+    law = vector_law(d, r, rho)
     eps = check_nonnegative("epsilon", epsilon)
     goal = _check_target(target, DELTA_TARGET)
     return _delta(law, eps, goal)
@@ -266,13 +270,13 @@ def wishart_epsilon(
     """Certified ``eps(delta) = min{eps >= 0 : delta(eps) <= delta}`` (default width relative
     1e-7, or absolute 1e-12 near 0). ``delta`` must exceed the floor ``F_{t_r}(-rho/sigma)``:
     below it no finite eps exists (WPM-4), which is reported as InvalidArgument."""
-    law = _law(d, r, rho)
+    law = vector_law(d, r, rho)
     dlt = check_probability("delta", delta, open_low=True)
     goal = _check_target(target, EPSILON_TARGET)
     _check_above_floor(law, dlt, delta)
     if _certainly_le(law, Fraction(0), dlt):
         return Bound.exact(0)
-    guess = _float_root(law, float(dlt))
+    guess = float_epsilon_guess(law, float(dlt))
     hi = _bracket_hi(law, dlt, guess)
     log_dlt_q = dlt
 
@@ -341,8 +345,9 @@ def _certainly_le(law: VectorLaw, eps: Fraction, dlt: Fraction) -> bool:
     return False
 
 
-def _float_root(law: VectorLaw, dlt: float) -> float | None:
-    """A float guess of eps(delta): Brent on log(delta(eps) - floor) (steering only)."""
+def float_epsilon_guess(law: VectorLaw, dlt: float) -> float | None:
+    """A float guess of eps(delta) (None when there is none): Brent on log(delta(eps) - floor).
+    Floats: it only steers where certified brackets are placed."""
     from scipy.optimize import brentq
 
     def g(e: float) -> float:
