@@ -38,6 +38,7 @@ from typing import cast
 from certify.accounting.pld import composed_delta, composed_epsilon
 from certify.accounting.rdp import CONVERSIONS, epsilon_from_rdp, renyi_divergence
 from certify.claims._evidence import jsonable
+from certify.claims._figures import pyplot
 from certify.claims.model import Claim, ClaimInfo, Evidence, Outcome, Value, Verdict
 from certify.claims.registry import register
 from certify.mechanisms.gaussian import GaussianMechanism
@@ -434,10 +435,7 @@ def check_acc4() -> Outcome:
 
 def figure_acc4(outcome: Outcome, path: str) -> None:
     """eps(delta) against T: the certified PLD interval (band) and the RDP-derived bounds."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     sweep = outcome.evidence[0].values["sweep"]
     assert isinstance(sweep, dict)

@@ -21,6 +21,7 @@ from typing import cast
 import numpy as np
 
 from certify.claims._evidence import jsonable, symbolic_evidence
+from certify.claims._figures import pyplot
 from certify.claims.model import Claim, ClaimInfo, Evidence, Outcome, Value, Verdict
 from certify.claims.registry import register
 from certify.mechanisms.expmech import (
@@ -328,10 +329,7 @@ def check_qem2c() -> Outcome:
 def figure_qem2(outcome: Outcome, path: str) -> None:
     """delta(eps) of the closed-form sampler (certified, instance eps0 = 1, C = R = h = 1 and
     R = 10), its data-dependent-covariance pair, against the claimed pure eps0-DP."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     xs = [float(e) for e in FIG_EPS]

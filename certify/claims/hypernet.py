@@ -18,6 +18,7 @@ from typing import cast
 
 from certify.accounting.pld import Phase, composed_epsilon
 from certify.claims._evidence import jsonable, symbolic_evidence
+from certify.claims._figures import pyplot
 from certify.claims.model import Claim, ClaimInfo, Evidence, Outcome, Value, Verdict
 from certify.claims.registry import register
 from certify.mechanisms.expmech import gaussian_epsilon
@@ -162,10 +163,7 @@ def check_hyp1() -> Outcome:
 def figure_hyp1(outcome: Outcome, path: str) -> None:
     """Certified sigma* against eps for the five aggregations (delta = 1e-5), with the classical
     calibration for the sum."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     table, _ = calibration_table()
     wrong, _ = naive_and_classical()
@@ -371,10 +369,7 @@ def check_hyp2() -> Outcome:
 def figure_hyp2(outcome: Outcome, path: str) -> None:
     """E|theta - tbar|^2 against the budget eps: hypernetwork (rho = 0 and 1%), DP-SGD
     (q = 0.0256, T = 1000), one-shot parameter-space release."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     grid, _ = comparison_grid()
     rows = sorted((cast(dict[str, object], r) for r in grid.values()),

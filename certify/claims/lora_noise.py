@@ -27,6 +27,7 @@ import numpy as np
 from flint import arb, ctx, fmpq
 
 from certify.claims._evidence import jsonable, symbolic_evidence
+from certify.claims._figures import pyplot
 from certify.claims.model import Claim, ClaimInfo, Evidence, Outcome, Value, Verdict
 from certify.claims.registry import register
 from certify.lora.law import Distances, NoiseLaw, distances_to_normal
@@ -473,10 +474,7 @@ def figure_ldp4(outcome: Outcome, path: str) -> None:
     """TV(u_i, N(0, ||q||^2/r)) against m for every grid rank, flat and spiked profiles side by
     side (certified enclosures as bands; they are far narrower than the lines), with the
     m = inf limit dashed and the claimed 1/sqrt(m r) shape dotted for reference."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     grid, _ = distance_grid()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.4), sharey=True)

@@ -10,6 +10,7 @@ from fractions import Fraction
 from typing import Any, cast
 
 from certify.claims._evidence import jsonable
+from certify.claims._figures import pyplot
 from certify.claims.model import Claim, ClaimInfo, Evidence, Outcome, Value, Verdict
 from certify.claims.registry import register
 from certify.numerics.bound import Bound
@@ -119,10 +120,7 @@ def figure_ldp1(outcome: Outcome, path: str) -> None:
     eta L varies (where the certified value is above, the theorem is refuted). Right: the
     least-squares experiment (float64): the gap ||W_full - W_frozen|| / ||W_frozen - W0|| and
     the eq. 25 ratio against the paper's (eta L)^2/(1 - (eta L)^2) and eta * bound."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     _, sweep, rows, _, _ = _ldp1_data()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
@@ -268,10 +266,7 @@ def check_ldp6() -> Outcome:
 def figure_ldp6(outcome: Outcome, path: str) -> None:
     """Certified F/p against p for every Delta of the grid (the claim holds where F/p <= 1),
     with each Delta's certified boundary p* marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     _, boundary, curves, _ = _ldp6_data()
     fig, ax = plt.subplots(figsize=(7, 4.4))

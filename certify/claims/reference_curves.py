@@ -20,6 +20,7 @@ from typing import cast
 import mpmath
 from flint import acb, arb, fmpq
 
+from certify.claims._figures import pyplot
 from certify.claims.model import Claim, ClaimInfo, Evidence, Outcome, Value, Verdict
 from certify.claims.registry import register
 from certify.mechanisms.gaussian import GaussianMechanism
@@ -203,10 +204,7 @@ def check_acc1() -> Outcome:
 
 def figure_acc1(outcome: Outcome, path: str) -> None:
     """delta(eps) reference curves (certified bounds; the width is far below the line width)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     curve = outcome.evidence[1].values["delta_of_epsilon"]
     assert isinstance(curve, dict)

@@ -33,6 +33,7 @@ from typing import Any, cast
 import numpy as np
 
 from certify.claims._evidence import bounds_back, jsonable, symbolic_evidence
+from certify.claims._figures import pyplot
 from certify.claims.model import Claim, ClaimInfo, Evidence, Outcome, Value, Verdict
 from certify.claims.registry import register
 
@@ -235,10 +236,7 @@ def check_smp1() -> Outcome:
 def figure_smp1(outcome: Outcome, path: str) -> None:
     """Left: certified eps lower bound versus n per side for the paper's ASR and illustrative
     accuracies. Right: ROC of the two mechanisms that allow the paper's ASR."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     conv = _values(outcome, "certified", 0)
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -387,10 +385,7 @@ def check_smp2() -> Outcome:
 def figure_smp2(outcome: Outcome, path: str) -> None:
     """Left: the best certified eps lower bound per (setting, method) with DP-LoRA's certified
     upper bound. Right: empirical ROC curves (log-log) of every row."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     rows = cast(list[Mapping[str, Any]], _values(outcome, "statistical", 0)["rows"])
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11.5, 4.5))

@@ -25,6 +25,7 @@ from typing import cast
 import numpy as np
 
 from certify.claims._evidence import jsonable, symbolic_evidence
+from certify.claims._figures import pyplot
 from certify.claims.model import Claim, ClaimInfo, Evidence, Outcome, Value, Verdict
 from certify.claims.registry import register
 from certify.mechanisms._common import exact_text
@@ -257,10 +258,7 @@ def check_wpm2() -> Outcome:
 def figure_wpm2(outcome: Outcome, path: str) -> None:
     """eps against r (fixed d, rho, delta'): printed bound, corrected bound, exact eps at the
     printed delta with its certified bracket as error bars."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     rows: list[dict[str, object]] = []
     for ev in outcome.evidence:
@@ -490,10 +488,7 @@ def _above_floor(floor: Bound) -> Fraction:
 
 def figure_wpm4(outcome: Outcome, path: str) -> None:
     """delta(eps) against eps for the WPM-4 points, with each floor dashed."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for ev in outcome.evidence:

@@ -33,6 +33,7 @@ import numpy as np
 
 from certify.audit.metrics import roc_points
 from certify.claims._evidence import bounds_back, jsonable, symbolic_evidence
+from certify.claims._figures import pyplot
 from certify.claims.model import Claim, ClaimInfo, Evidence, Outcome, Value, Verdict
 from certify.claims.registry import register
 from certify.numerics.bound import Bound
@@ -190,10 +191,7 @@ def check_wpm5() -> Outcome:
 
 def figure_wpm5(outcome: Outcome, path: str) -> None:
     """Histograms of log10 ||c1 - c2|| / (||c1|| + ||c2||) under F and F' (numpy backend)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     runs = _evidence_values(outcome, "statistical")["runs"]
     fig, ax = plt.subplots(figsize=(6.5, 4.0))
@@ -336,10 +334,7 @@ def check_wpm6() -> Outcome:
 
 def figure_wpm6(outcome: Outcome, path: str) -> None:
     """Empirical ROC curves (log-log) of the three attacks."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     attacks = cast(Mapping[str, Any], _evidence_values(outcome, "statistical")["attacks"])
     fig, ax = plt.subplots(figsize=(5.5, 4.5))

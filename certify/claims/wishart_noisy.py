@@ -29,6 +29,7 @@ from typing import cast
 import numpy as np
 
 from certify.claims._evidence import jsonable, symbolic_evidence
+from certify.claims._figures import pyplot
 from certify.claims.model import Claim, ClaimInfo, Evidence, Outcome, Value, Verdict
 from certify.claims.registry import register
 from certify.numerics.bound import Bound
@@ -149,10 +150,7 @@ def check_wpm7c() -> Outcome:
 
 
 def figure_wpm7(outcome: Outcome, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     settings = ((16, 16, Fraction(9, 10), Fraction(1, 10)), (16, 16, Fraction(9, 10), Fraction(1)))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
@@ -314,10 +312,7 @@ def check_wpm8c() -> Outcome:
 
 
 def figure_wpm8(outcome: Outcome, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     settings = ((16, 1, Fraction(0), Fraction(1)), (256, 16, Fraction(1, 2), Fraction(1)))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
@@ -427,10 +422,7 @@ def check_wpm9() -> Outcome:
 
 
 def figure_wpm9(outcome: Outcome, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     rows, _ = study.lora_comparison()
     fig, ax = plt.subplots(figsize=(6, 4.2))
