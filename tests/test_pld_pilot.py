@@ -104,3 +104,27 @@ def test_no_pilot_for_short_or_unsuitable_compositions() -> None:
                         None) is None
     composer = _Composer(check_phases([("1", "0.01", 5000)]))
     assert _pilot_start(composer, ["remove"], 1e-3, lambda c: math.nan, 1 << 19, None) is None
+
+
+def test_a_trailing_direction_gets_only_its_upper_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the pilot seeing add trail remove by 2%, the first level composes add's upper measure
+    only (the answer's lower end is remove's); the answer still lies within the two directions'
+    separate certified intervals' maximum."""
+    calls: list[tuple[str, bool]] = []
+    original = _Composer.composed
+
+    def spy(self: _Composer, plan: object, direction: str, upper: bool,
+            low: object = None) -> object:
+        calls.append((direction, upper))
+        return original(self, plan, direction, upper, low)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_Composer, "composed", spy)
+    phases, goal = [("2", "0.001", 10_000)], Target(rel=1e-3)
+    both = composed_epsilon(phases, "1e-5", target=goal)
+    assert ("add", True) in calls and ("add", False) not in calls
+    assert ("remove", False) in calls
+    monkeypatch.setattr(_Composer, "composed", original)
+    parts = [composed_epsilon(phases, "1e-5", neighbours=n, target=goal)
+             for n in ("remove", "add")]
+    assert max(p.lower for p in parts) <= both.upper and both.lower <= max(p.upper for p in parts)
+    assert both.rel_width <= 1e-3

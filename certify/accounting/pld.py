@@ -321,8 +321,8 @@ def composed_delta(phases: object, epsilon: object, *, neighbours: object = "add
         if dirs == ("add",):
             return Bound.exact(0)
 
-    def evaluate(u: GridPLD, lo: GridPLD) -> tuple[arb, arb | None]:
-        return lower_delta(lo, eps), upper_delta(u, eps)
+    def evaluate(u: GridPLD, lo: GridPLD | None) -> tuple[arb, arb | None]:
+        return (arb(0) if lo is None else lower_delta(lo, eps)), upper_delta(u, eps)
 
     e_float = float(eps)
     return _refine(composer, dirs, goal, max_nodes, evaluate, lambda b: max(b, 1e-300),
@@ -363,8 +363,8 @@ def composed_epsilon(phases: object, delta: object, *, neighbours: object = "add
     if exact is not None:
         return exact.epsilon(dlt, _closed_target(goal))
 
-    def evaluate(u: GridPLD, lo: GridPLD) -> tuple[arb, arb | None]:
-        return lower_epsilon(lo, dlt), upper_epsilon(u, dlt)
+    def evaluate(u: GridPLD, lo: GridPLD | None) -> tuple[arb, arb | None]:
+        return (arb(0) if lo is None else lower_epsilon(lo, dlt)), upper_epsilon(u, dlt)
 
     d_float = float(dlt)
     return _refine(composer, dirs, goal, max_nodes, evaluate, lambda _b: d_float,
@@ -415,7 +415,9 @@ def _directions(neighbours: str) -> tuple[str, ...]:
     return ("replace",) if neighbours == "replace-one" else (neighbours,)
 
 
-Evaluate = Callable[[GridPLD, GridPLD], tuple[arb, "arb | None"]]
+#: (upper measure, lower measure or None) -> (lower bound, upper bound or None); without a lower
+#: measure the lower bound is 0 (eps and delta are >= 0)
+Evaluate = Callable[[GridPLD, "GridPLD | None"], tuple[arb, "arb | None"]]
 
 
 def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes: int,
@@ -442,8 +444,12 @@ def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes:
     previous: Bound | None = None
     lagging: dict[str, Fraction] = {}  # a coarser spacing for a direction that trails
     start = _pilot_start(composer, active, rel, pilot, max_nodes, epsilon) if pilot else None
+    # a direction the pilot sees trailing needs only its upper bound (the answer's lower end is
+    # the maximum of the lower ends, which the leader gives); from the second level on, both
+    upper_only: set[str] = set()
     if start is not None:
         h, lagging, composer.coarsening, lead = start
+        upper_only = set(lagging)
         if unit_range:
             scale = delta_scale(0.5 * lead)
         else:  # where the first level's roots are expected (read_from)
@@ -461,10 +467,10 @@ def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes:
                 low = read_from(previous, plans[d].h) if read_from is not None else None
                 with ctx.workprec(plans[d].prec):
                     up = composer.composed(plans[d], d, True, low)
-                    lo = composer.composed(plans[d], d, False, low)
+                    lo = None if d in upper_only else composer.composed(plans[d], d, False, low)
                     results[d] = evaluate(up, lo)
                 uppers[d] = up
-                nodes = max(nodes, up.nodes, lo.nodes)
+                nodes = max(nodes, up.nodes, lo.nodes if lo is not None else 0)
         except Inconclusive:
             prec *= 2  # an undecided sign in a discretisation: more bits, same grid
             continue
@@ -476,6 +482,7 @@ def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes:
         if best is None or bound.width < best.width:
             best = bound
         previous = bound
+        upper_only = set()
         if goal.met_by(bound):
             return bound
         active = _undominated(results, active)
@@ -580,6 +587,8 @@ def _lagging(results: Mapping[str, tuple[arb, arb | None]], active: list[str],
         lo, hi = results[d]
         others = [x for x in (_middle(results[o]) for o in results if o != d) if x is not None]
         if hi is None or not (lo.is_finite() and hi.is_finite()) or not others:
+            continue
+        if not lo > 0:  # no lower end known (an upper-only level, or exactly 0): no shortcut
             continue
         low, high = float(lo.mid()), float(hi.mid())
         mid = 0.5 * (low + high)
