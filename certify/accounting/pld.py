@@ -533,9 +533,9 @@ def _pilot_start(composer: _Composer, active: list[str], rel: float,
     spacing at which the leading direction's predicted width is ``_PILOT_AIM`` of the target,
     coarser spacings for a direction whose estimate trails the leader's by more than its own
     predicted error (the rule of :func:`_lagging`), the merging rule from the pilot's composed
-    measures, and the leading estimate. None -- the usual coarse first level -- for a single
-    step, a pilot that is not usable, or a spacing beyond the node budget. Floats: only work
-    depends on it."""
+    measures, and the leading estimate. None -- the usual coarse first level -- for fewer than
+    ``_PILOT_MIN_STEPS`` steps, a pilot that is not usable, or a spacing beyond the node budget.
+    Floats: only work depends on it."""
     if composer.total_steps < _PILOT_MIN_STEPS or not active:
         return None
     phases = [(float(p.noise_ratio), float(p.q), p.steps) for p in composer.phases]
