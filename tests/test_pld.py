@@ -574,29 +574,33 @@ def test_partial_last_products_give_the_same_certified_answers(
     assert got.width <= 2 * full_grid.width
 
 
-@settings(max_examples=40)
+@settings(max_examples=60)
 @given(st.lists(st.integers(0, 2**62), min_size=1, max_size=12),
        st.lists(st.integers(0, 2**62), min_size=1, max_size=12), st.integers(0, 2**40),
-       st.integers(0, 2**60), st.integers(-8, 30), st.booleans(), st.booleans())
+       st.integers(0, 2**60), st.integers(-8, 30), st.booleans(), st.booleans(),
+       st.sampled_from([64, 48, 1]))
 def test_packed_words_multiply_to_the_same_integers_as_fmpz_poly(
         a: list[int], b: list[int], ia: int, eta: int, low4: int, upper: bool,
-        square: bool) -> None:
+        square: bool, bits: int) -> None:
     """pld_words.multiply (one big-integer product of 128-bit slots) against the fmpz_poly path
     of pld_grid.multiply: the same rounded masses, +infinity and offset, with and without a
-    partial last product (bits = 64; masses up to 2^62 so that the slot check passes)."""
+    partial last product, for units 2^-64 and below (masses scaled to the unit, so that the
+    slot check usually passes; when it fails, the caller's fallback is checked to be needed)."""
     if square:
         b = a
-    u = grid.GridPLD(-2, fmpz_poly(a), fmpz(ia), 64, upper, Fraction(1, 4))
-    v = u if square else grid.GridPLD(3, fmpz_poly(b), fmpz(0), 64, upper, Fraction(1, 4))
+    a, b = [x >> (64 - bits) for x in a], [x >> (64 - bits) for x in b]
+    u = grid.GridPLD(-2, fmpz_poly(a), fmpz(ia), bits, upper, Fraction(1, 4))
+    v = u if square else grid.GridPLD(3, fmpz_poly(b), fmpz(0), bits, upper, Fraction(1, 4))
     low = Fraction(low4, 4)
     expect = grid.multiply(u, v, eta, low)
     wu = grid._to_words(u)
     wv = wu if square else grid._to_words(v)
     assert wu is not None and wv is not None
     cut = grid._cut_index(low, u.shift + v.shift, u.offset + v.offset, u.h, u.length, v.length)
-    got = pld_words.multiply(wu, wv, eta, 64, upper, cut)
-    if got is None:  # the slot check failed: the caller falls back to fmpz_poly
-        assert not pld_words.fits(wu.w, wv.w, 64)
+    got = pld_words.multiply(wu, wv, eta, bits, upper, cut)
+    if got is None:  # the slot check failed, or a lumped mass exceeds a word: fmpz_poly
+        assert not pld_words.fits(wu.w, wv.w, bits) or (cut > 0 and max(
+            int(c) for c in expect.poly.coeffs()) >= 2**64)
         return
     assert got.offset == expect.offset and got.infinity == int(expect.infinity)
     assert [int(x) for x in got.w] == [int(c) for c in expect.poly.coeffs()]
