@@ -185,16 +185,6 @@ class Pair:
         slope = (en * dp - dq) * _INV_SQRT2PI / s
         return en * p - q, slope if up else -slope
 
-    def density(self, q_side: bool, y: float) -> float:
-        total = 0.0
-        s = self.s
-        for m, wp, wq in self._comp:
-            w = wq if q_side else wp
-            if w:
-                z = (y - m) / s
-                total += w * math.exp(-0.5 * z * z)
-        return total * _INV_SQRT2PI / s
-
 
 def _solve(pair: Pair, y0: float, n: float, up: bool, limit: float) -> float | None:
     """The far end y of an interval grown from y0 (upwards or downwards) whose barycentre is just

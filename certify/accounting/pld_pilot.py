@@ -30,13 +30,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d
 
 from certify.accounting.pld_step import (
     _float_cumulative,
     _float_x,
     _interval_masses,
     node_range,
+    smoothed_density,
 )
 
 #: predicted certified width over the upper bound's error C h^2 (a calibration: the lower
@@ -77,16 +77,8 @@ class Composed:
     def density(self, window: int = 2) -> Callable[[np.ndarray], np.ndarray]:
         """Mass per unit loss, maximised over ``window`` neighbours (as
         :func:`certify.accounting.pld_step.rest_density`)."""
-        dens = maximum_filter1d(np.maximum(self.masses, 0.0), 2 * window + 1,
-                                mode="constant") / self.h
-        start, h = self.first * self.h, self.h
-
-        def density(x: np.ndarray) -> np.ndarray:
-            j = np.rint((np.asarray(x, dtype=float) - start) / h)
-            inside = (j >= 0) & (j < dens.size)
-            return np.where(inside, dens[np.clip(j, 0, dens.size - 1).astype(np.int64)], 0.0)
-
-        return density
+        return smoothed_density(np.maximum(self.masses, 0.0), self.first * self.h, self.h,
+                                window)
 
     def delta(self, eps: float) -> float:
         """``D(eps) = infinity + sum_{l > eps} m_l (1 - e^{eps - l})`` (floats)."""

@@ -244,9 +244,17 @@ def rest_density(pld: GridPLD, window: int = 2) -> Callable[[np.ndarray], np.nda
     else:
         coeffs = pld.float_masses()
         first = float(pld.shift) + pld.offset * h
-    if coeffs.size == 0:
+    return smoothed_density(coeffs, first, h, window)
+
+
+def smoothed_density(masses: np.ndarray, first: float, h: float, window: int = 2
+                     ) -> Callable[[np.ndarray], np.ndarray]:
+    """The density of float ``masses`` on the nodes ``first + j h``: each mass over h,
+    maximised over ``window`` neighbours on each side, read at the nearest node (0 off the
+    grid)."""
+    if masses.size == 0:
         return lambda x: np.zeros_like(x)
-    dens = maximum_filter1d(coeffs, 2 * window + 1, mode="constant") / h
+    dens = maximum_filter1d(masses, 2 * window + 1, mode="constant") / h
 
     def density(x: np.ndarray) -> np.ndarray:
         j = np.rint((np.asarray(x, dtype=float) - first) / h)
