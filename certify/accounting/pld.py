@@ -553,7 +553,7 @@ def _pilot_start(composer: _Composer, active: list[str], rel: float,
     lead = float(best.value)
     if not (math.isfinite(lead) and lead >= _PILOT_MIN_DELTA):
         return None
-    h = math.sqrt(_PILOT_AIM * rel * lead / (pld_pilot.WIDTH_PER_ERROR * best.error))
+    h = best.spacing(_PILOT_AIM * rel * lead)
     spread = spacing / pld_pilot.PILOT_SPACING
     if 40 * spread / h > max_nodes / 2:
         return None

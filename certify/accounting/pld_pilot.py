@@ -193,9 +193,10 @@ class Estimate:
     error: float
     rest: Composed
 
-    def width(self, h: float) -> float:
-        """The predicted certified width at spacing h."""
-        return WIDTH_PER_ERROR * self.error * h * h
+    def spacing(self, width: float) -> float:
+        """The spacing at which the predicted certified width, ``WIDTH_PER_ERROR * C h^2``, is
+        ``width``."""
+        return math.sqrt(width / (WIDTH_PER_ERROR * self.error))
 
 
 def estimate(phases: Sequence[tuple[float, float, int]], kind: str, scale: float,
