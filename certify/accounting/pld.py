@@ -56,6 +56,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 from flint import arb, ctx
@@ -240,8 +241,10 @@ class _Composer:
         return sum(p.steps for p in self.phases)
 
 
+@lru_cache(maxsize=64)
 def _loss_moments(s: float, q: float, direction: str) -> tuple[float, float]:
-    """Float mean and variance of the loss under P (trapezoid rule; only sizes grids)."""
+    """Float mean and variance of the loss under P (trapezoid rule; only sizes grids). Cached:
+    the first spacing and the pilot ask for the same phases."""
     if direction == "replace":
         lo, hi = -1 - 12 * s, 1 + 12 * s
     else:
