@@ -173,13 +173,16 @@ def check_phases(phases: object) -> tuple[Phase, ...]:
 @dataclass(frozen=True)
 class Plan:
     """One discretisation: spacing ``h`` (exact dyadic), fixed-point ``bits``, truncation mass
-    ``cut`` per product (units 2^-bits), one-step ``tail`` mass, Arb precision ``prec``."""
+    ``cut`` per product, ``rare``: what tail events in two or more steps may cost (both per
+    step, units 2^-bits; :mod:`certify.accounting.pld_rare`), one-step ``tail`` mass, Arb
+    precision ``prec``."""
 
     h: Fraction
     bits: int
     cut: int
     tail: float
     prec: int
+    rare: int = 0
 
 
 class _Composer:
@@ -225,7 +228,7 @@ class _Composer:
         for i, ph in enumerate(self.phases):
             alone = last == 0
             part = power(self.step(ph, plan, direction, upper), ph.steps, plan.cut,
-                         low if alone else None)
+                         low if alone else None, rare=plan.rare * ph.steps)
             done += ph.steps
             result = part if result is None else multiply(result, part, plan.cut * done,
                                                           low if i == last else None)
@@ -291,12 +294,15 @@ def _plan(h: Fraction, tolerance: float, nodes: int, composer: _Composer, prec: 
     """Bits, truncation and tails so that their total effect on delta stays below ``tolerance``
     (a small fraction of the requested width), leaving the width to the grid spacing. ``cut`` is
     per step: a product making an m-fold composition cuts tails of mass ``m cut``
-    (:func:`certify.accounting.pld_grid.power`)."""
+    (:func:`certify.accounting.pld_grid.power`); so is ``rare``, the budget of a phase's
+    multiple tail events (``steps rare``, :mod:`certify.accounting.pld_rare`). Rounding, cuts,
+    one-step tails and rare events get about an eighth of the tolerance each."""
     products, steps = composer.products, composer.total_steps
     bits = max(64, math.ceil(math.log2(8 * max(nodes, 1024) * products * steps / tolerance)))
     cut = max(1, math.floor(tolerance / (8 * products * steps) * 2.0**bits))
+    rare = math.floor(tolerance / (8 * steps) * 2.0**bits)
     tail = tolerance / (8 * steps)
-    return Plan(h, bits, cut, tail, max(prec, bits + 64))
+    return Plan(h, bits, cut, tail, max(prec, bits + 64), rare)
 
 
 # -- the public API -------------------------------------------------------------------------------

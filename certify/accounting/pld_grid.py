@@ -44,13 +44,14 @@ product over the kept tail instead of the whole support -- depends on ``low``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import numpy as np
 from flint import arb, fmpz, fmpz_poly
 
-from certify.accounting import pld_words
+from certify.accounting import pld_rare, pld_words
 from certify.accounting.pld_words import Words
 from certify.errors import InvalidArgument
 
@@ -270,18 +271,59 @@ def _high_product(u: GridPLD, v: GridPLD, cut: int) -> fmpz_poly:
 
 
 def power(step: GridPLD, count: int, cut: int, low: Fraction | None = None,
-          packed: bool = True) -> GridPLD:
+          packed: bool = True, rare: int = 0) -> GridPLD:
     """The ``count``-fold convolution by repeated squaring. A product that makes an m-fold
     composition is truncated to tails of mass ``m * cut`` (units 2^-bits): mass cut there is
     carried, roughly m-fold diluted, into the count-fold result, so every product contributes
     about ``count * cut`` to the final tails. ``low``: the result is read at losses >= low only
     (:func:`multiply`; applied to the last product). ``packed``: multiply in machine words where
     they are exact (:mod:`certify.accounting.pld_words`: the same integers as the ``fmpz_poly``
-    products, faster); False uses :func:`multiply` throughout."""
+    products, faster); False uses :func:`multiply` throughout. ``rare``: the mass (units
+    2^-bits) that tail events in two or more steps may cost -- with it the squarings run on the
+    step's core and one last product brings in its tail (:mod:`certify.accounting.pld_rare`);
+    0 composes the step as it is."""
     if count < 1:
         raise InvalidArgument(f"count={count} must be a positive integer.")
-    words = _to_words(step) if packed else None
-    start: _Term = (words if words is not None else step, step.shift)
+    masses = [int(c) for c in step.poly.coeffs()]
+    k = pld_rare.split_node(masses, int(step.infinity), count, rare, step.bits) if rare > 0 \
+        else None
+    if k is not None and not pld_rare.pays(len(masses), k, count, _sd_nodes(masses)):
+        k = None
+    if k is None:
+        return _as_grid(_power(_term(step, masses, packed), count, cut, low, step), step)
+    core = GridPLD(step.offset, fmpz_poly(masses[:k]), fmpz(0), step.bits, step.upper, step.h,
+                   step.shift)
+    spread_masses = masses[:k] + [count * m for m in masses[k:]]
+    spread = GridPLD(step.offset, fmpz_poly(spread_masses), count * step.infinity, step.bits,
+                     step.upper, step.h, step.shift)
+    # read at losses >= low, the head is needed only where its losses plus the spread's
+    # highest one reach low: its last product too can lump the rest (:func:`multiply`)
+    reach = None if low is None else low - spread.loss(spread.length - 1)
+    head = _power(_term(core, masses[:k], packed), count - 1, cut, reach, step, marked=False)
+    out = _as_grid(_product(head, _term(spread, spread_masses, packed), cut * count, low, step),
+                   step)
+    if not step.upper:
+        return out  # R dropped
+    tail = sum(masses[k:]) + int(step.infinity)
+    bound = pld_rare.remainder_bound(sum(masses[:k]), tail, count, step.bits)
+    return replace(out, infinity=out.infinity + to_fixed(bound, step.bits, True))
+
+
+def _sd_nodes(masses: list[int]) -> float:
+    """The standard deviation, in nodes, of the finite masses (floats: only work depends on
+    it)."""
+    w = np.array(masses, dtype=float)
+    total = w.sum()
+    if not total > 0:
+        return 0.0
+    i = np.arange(w.size)
+    mean = float(w @ i) / total
+    return math.sqrt(max(float(w @ (i - mean) ** 2) / total, 0.0))
+
+
+def _power(start: _Term, count: int, cut: int, low: Fraction | None, like: GridPLD,
+           marked: bool = True) -> _Term:
+    """The loop of :func:`power` on a loop operand (``marked``: see :func:`_product`)."""
     result: _Term | None = None
     done = 0
     base, size = start, 1
@@ -291,25 +333,28 @@ def power(step: GridPLD, count: int, cut: int, low: Fraction | None = None,
             done += size
             last = k == 1
             result = base if result is None else _product(result, base, cut * done,
-                                                          low if last else None, step)
+                                                          low if last else None, like, marked)
         k >>= 1
         if not k:
             break
         size *= 2
         # the squaring is the last product when it makes the result by itself (count = 2^j)
         last = k == 1 and result is None
-        base = _product(base, base, cut * size, low if last else None, step)
+        base = _product(base, base, cut * size, low if last else None, like, marked)
     assert result is not None
-    return _as_grid(result, step)
+    return result
 
 
 #: an operand of the composition loop: a grid measure, or its packed words, with its shift
 _Term = tuple["GridPLD | Words", Fraction]
 
 
-def _product(x: _Term, y: _Term, eta: int, low: Fraction | None, like: GridPLD) -> _Term:
+def _product(x: _Term, y: _Term, eta: int, low: Fraction | None, like: GridPLD,
+             marked: bool = True) -> _Term:
     """:func:`multiply` of two loop operands, in words when both are and the product fits
-    (:mod:`certify.accounting.pld_words`), else with ``fmpz_poly``."""
+    (:mod:`certify.accounting.pld_words`), else with ``fmpz_poly``. ``marked``: a partial
+    product (``low``) becomes a grid measure that records its factors for the merging rule
+    (:class:`GridPLD`); unmarked, it stays in words (an operand of a further product)."""
     (a, sa), (b, sb) = x, y
     shift = sa + sb
     if isinstance(a, Words) and isinstance(b, Words):
@@ -317,7 +362,7 @@ def _product(x: _Term, y: _Term, eta: int, low: Fraction | None, like: GridPLD) 
         cut = _cut_index(low, shift, offset, like.h, a.length, b.length)
         out = pld_words.multiply(a, b, eta, like.bits, like.upper, cut)
         if out is not None:
-            if cut <= 0:
+            if cut <= 0 or not marked:
                 return out, shift
             scale = 2.0 ** (-like.bits)
             factors = ((a.offset, a.w.astype(float) * scale),
@@ -326,14 +371,22 @@ def _product(x: _Term, y: _Term, eta: int, low: Fraction | None, like: GridPLD) 
     return multiply(_as_grid(x, like), _as_grid(y, like), eta, low), shift
 
 
-def _to_words(pld: GridPLD) -> Words | None:
+def _term(pld: GridPLD, masses: list[int], packed: bool) -> _Term:
+    """A loop operand: the packed form of a grid measure (``masses``: its coefficients) when
+    ``packed`` and it fits words (:func:`_to_words`), else the measure itself."""
+    words = _to_words(pld, masses) if packed else None
+    return (pld if words is None else words), pld.shift
+
+
+def _to_words(pld: GridPLD, masses: list[int] | None = None) -> Words | None:
     """The packed form of a grid measure, or None when its unit or a mass exceeds a word."""
     if not 1 <= pld.bits <= pld_words.MAX_BITS:
         return None
-    coeffs = [int(c) for c in pld.poly.coeffs()]
-    if coeffs and max(coeffs) >= 1 << 64:
+    if masses is None:
+        masses = [int(c) for c in pld.poly.coeffs()]
+    if masses and max(masses) >= 1 << 64:
         return None
-    return Words(pld.offset, np.array(coeffs, dtype=np.uint64), int(pld.infinity))
+    return Words(pld.offset, np.array(masses, dtype=np.uint64), int(pld.infinity))
 
 
 def _from_words(x: Words, like: GridPLD, shift: Fraction,
