@@ -75,6 +75,27 @@ def test_float_profile_inverts() -> None:
         assert float(exact.lower) <= eps <= float(exact.upper) * (1 + 1e-3)
 
 
+@pytest.mark.parametrize("spacing", [1e-4, 0.05])
+def test_log_suffix_sums_match_the_logarithmic_recursion(spacing: float) -> None:
+    """Both branches of the suffix sums (scaled floats below a loss span of 600, logaddexp
+    above; spacing 0.05 over 20000 nodes spans 1000) against the sums taken term by term in
+    extended precision (numpy longdouble, each suffix summed in full), zeros included."""
+    rng = np.random.default_rng(3)
+    m = rng.random(20_000) * 1e-4
+    m[:40] = 0.0
+    m[-25:] = 0.0
+    m[5000:5100] = 0.0
+    loss = (np.arange(m.size) - 3000) * spacing
+    got = pld_pilot._log_suffix_sums(m, loss)
+    for k in (0, 39, 40, 4999, 5050, 12_345, 19_974, 19_975, 19_999):
+        terms = m[k:].astype(np.longdouble) * np.exp(-loss[k:].astype(np.longdouble))
+        total = terms.sum()
+        if total == 0:
+            assert got[k] == -math.inf
+        else:
+            assert got[k] == pytest.approx(float(np.log(total)), abs=1e-10)
+
+
 @pytest.mark.parametrize(("sigma", "q", "steps"), [("1", "0.01", 2000), ("2", "0.01", 10_000),
                                                    ("0.8", "0.1", 1000)])
 def test_pilot_predicts_the_certified_level(sigma: str, q: str, steps: int,

@@ -31,8 +31,11 @@ The mathematics (each part proved in its module):
 * Masses are Arb enclosures from certified normal CDFs rounded to integers in units 2^-bits in
   each bound's direction; convolutions are exact integer polynomial products (FLINT) rounded
   again in that direction, and truncated tails go to +infinity / the lowest node (upper) or are
-  dropped / moved to the highest node (lower) (:mod:`certify.accounting.pld_grid`). No floating
-  point enters a bound; floats only choose grids and boundaries.
+  dropped / moved to the highest node (lower) (:mod:`certify.accounting.pld_grid`). Where a
+  step's long tail is rare, a power squares only the step's core and brings the tail in with one
+  last product, the mass of two or more tail events (bounded exactly) going to +infinity or
+  dropped (:mod:`certify.accounting.pld_rare`). No floating point enters a bound; floats only
+  choose grids and boundaries.
 * eps(delta) is inverted from each bound's profile with certified comparisons and the closed-form
   root on a segment (:mod:`certify.accounting.pld_invert`).
 * ``method="auto"`` answers a single phase with ``steps = 1`` by the one-step closed forms

@@ -97,9 +97,7 @@ class Composed:
         m = np.maximum(self.masses, 0.0)
         loss = (self.first + np.arange(m.size)) * self.h
         s1 = np.cumsum(m[::-1])[::-1]  # sum over indices >= k
-        with np.errstate(divide="ignore"):
-            terms = np.log(m) - loss
-        log_s2 = np.logaddexp.accumulate(terms[::-1])[::-1]  # log sum_{j >= k} m_j e^{-l_j}
+        log_s2 = _log_suffix_sums(m, loss)  # log sum_{j >= k} m_j e^{-l_j}
         d_nodes = self.infinity + s1[1:] - np.exp(loss[:-1] + log_s2[1:])  # D(l_i)
         i = int(np.argmax(d_nodes <= delta))  # the first node with D <= delta
         if not d_nodes[i] <= delta:
@@ -110,6 +108,22 @@ class Composed:
             return math.inf
         eps = math.log(rest) - log_s2[i]
         return max(eps, 0.0)
+
+
+#: below this loss span the suffix sums of m e^{-l} are taken in floats scaled by e^{l_top}
+_LINEAR_SPAN = 600.0
+
+
+def _log_suffix_sums(m: np.ndarray, loss: np.ndarray) -> np.ndarray:
+    """``log sum_{j >= k} m_j e^{-l_j}`` for every k (-inf where the sum is 0): scaled by
+    ``e^{l_top}`` (every term then lies in [0, m e^600], no overflow) when the losses span less
+    than :data:`_LINEAR_SPAN`, in logarithms (``logaddexp``, several times slower) otherwise."""
+    with np.errstate(divide="ignore"):
+        if m.size and loss[-1] - loss[0] < _LINEAR_SPAN:
+            scaled = np.cumsum((m * np.exp(loss[-1] - loss))[::-1])[::-1]
+            return np.log(scaled) - loss[-1]
+        terms = np.log(m) - loss
+    return np.logaddexp.accumulate(terms[::-1])[::-1]
 
 
 def step_nodes(kind: str, s: float, q: float, h: float) -> int:
