@@ -75,6 +75,24 @@ def test_float_profile_inverts() -> None:
         assert float(exact.lower) <= eps <= float(exact.upper) * (1 + 1e-3)
 
 
+@pytest.mark.parametrize("n", [3, 9, 10_000])
+def test_polar_power_matches_repeated_multiplication(n: int) -> None:
+    """_power (polar form for large n) against binary powering in complex128, on the spectrum
+    of a probability measure (|z| <= 1, a zero included)."""
+    rng = np.random.default_rng(5)
+    m = rng.random(4096)
+    z = np.fft.rfft(m / m.sum())
+    z[7] = 0
+    expect, base, k = np.ones_like(z), z.copy(), n
+    while k:
+        if k & 1:
+            expect = expect * base
+        base, k = base * base, k >> 1
+    got = pld_pilot._power(z, n)
+    assert np.abs(got - expect).max() <= 1e-12 * max(1.0, float(np.abs(expect).max()))
+    assert got[7] == 0
+
+
 @pytest.mark.parametrize("spacing", [1e-4, 0.05])
 def test_log_suffix_sums_match_the_logarithmic_recursion(spacing: float) -> None:
     """Both branches of the suffix sums (scaled floats below a loss span of 600, logaddexp

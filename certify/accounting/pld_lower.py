@@ -322,8 +322,7 @@ class _Merge:
     floor: float
 
     def weight(self, losses: list[float]) -> float:
-        f = self.rule.weight(np.array(losses))
-        return max(float(f.max()), self.floor)
+        return max(max(self.rule.weight_at(x) for x in losses), self.floor)
 
 
 def _merge_rule(kind: str, s: float, q: float, h: float, tail: float,

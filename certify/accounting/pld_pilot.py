@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from certify.accounting.pld_step import (
+    NodeDensity,
     _float_cumulative,
     _float_x,
     _interval_masses,
@@ -74,7 +75,7 @@ class Composed:
     infinity: float
     h: float
 
-    def density(self, window: int = 2) -> Callable[[np.ndarray], np.ndarray]:
+    def density(self, window: int = 2) -> NodeDensity:
         """Mass per unit loss, maximised over ``window`` neighbours (as
         :func:`certify.accounting.pld_step.rest_density`)."""
         return smoothed_density(np.maximum(self.masses, 0.0), self.first * self.h, self.h,
@@ -185,7 +186,7 @@ def compose(steps: Sequence[tuple[Step, int]], h: float, spread: float, centre: 
         if width <= bins:
             spectrum = np.ones(bins // 2 + 1, dtype=complex)
             for st, n in steps:
-                spectrum *= np.fft.rfft(st.masses, bins) ** n
+                spectrum *= _power(np.fft.rfft(st.masses, bins), n)
             circ = np.fft.irfft(spectrum, bins)
             # index j stands for first + j' with j' = j mod bins nearest the centre
             c = int(round(centre / h)) - first
@@ -196,6 +197,16 @@ def compose(steps: Sequence[tuple[Step, int]], h: float, spread: float, centre: 
                 return Composed(first + start, order, infinity, h)
         bins *= 2
     return None
+
+
+def _power(z: np.ndarray, n: int) -> np.ndarray:
+    """``z ** n`` elementwise in polar form, ``|z|^n e^{i n arg z}`` (half the time of numpy's
+    complex power for large n; relative error about n ulp, ample for a pilot)."""
+    if n <= 8:
+        return z**n
+    with np.errstate(divide="ignore"):
+        log_r = n * np.log(np.abs(z))
+    return np.exp(log_r + 1j * (n * np.angle(z)))
 
 
 @dataclass(frozen=True)

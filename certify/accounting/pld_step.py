@@ -228,8 +228,15 @@ class Coarsening:
     def weight(self, loss: np.ndarray) -> np.ndarray:
         return self.density(self.eps - loss)
 
+    def weight_at(self, loss: float) -> float:
+        """:meth:`weight` at one loss (floats)."""
+        density = self.density
+        if isinstance(density, NodeDensity):
+            return density.at(self.eps - loss)
+        return float(density(np.array([self.eps - loss]))[0])
 
-def rest_density(pld: GridPLD, window: int = 2) -> Callable[[np.ndarray], np.ndarray]:
+
+def rest_density(pld: GridPLD, window: int = 2) -> NodeDensity:
     """A float density (mass per unit loss) of a composed grid measure, for :class:`Coarsening`:
     each node's mass over h, maximised over ``window`` neighbours on each side (the measure is
     a coarse estimate of the density, and a smoothed maximum never under-resolves a peak).
@@ -248,20 +255,34 @@ def rest_density(pld: GridPLD, window: int = 2) -> Callable[[np.ndarray], np.nda
 
 
 def smoothed_density(masses: np.ndarray, first: float, h: float, window: int = 2
-                     ) -> Callable[[np.ndarray], np.ndarray]:
+                     ) -> NodeDensity:
     """The density of float ``masses`` on the nodes ``first + j h``: each mass over h,
     maximised over ``window`` neighbours on each side, read at the nearest node (0 off the
     grid)."""
     if masses.size == 0:
-        return lambda x: np.zeros_like(x)
-    dens = maximum_filter1d(masses, 2 * window + 1, mode="constant") / h
+        return NodeDensity(np.zeros(0), first, h)
+    return NodeDensity(maximum_filter1d(masses, 2 * window + 1, mode="constant") / h, first, h)
 
-    def density(x: np.ndarray) -> np.ndarray:
-        j = np.rint((np.asarray(x, dtype=float) - first) / h)
-        inside = (j >= 0) & (j < dens.size)
-        return np.where(inside, dens[np.clip(j, 0, dens.size - 1).astype(np.int64)], 0.0)
 
-    return density
+class NodeDensity:
+    """A density given on the nodes ``first + j h`` (``values[j]``), read at the nearest node
+    (0 off the grid): vectorised by calling it, one float at a time by :meth:`at` (no array
+    overhead: the lower discretisation's merging rule reads it once per interval)."""
+
+    def __init__(self, values: np.ndarray, first: float, h: float) -> None:
+        self.values, self.first, self.h = values, first, h
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if self.values.size == 0:
+            return np.zeros_like(np.asarray(x, dtype=float))
+        j = np.rint((np.asarray(x, dtype=float) - self.first) / self.h)
+        inside = (j >= 0) & (j < self.values.size)
+        return np.where(inside, self.values[np.clip(j, 0, self.values.size - 1)
+                                            .astype(np.int64)], 0.0)
+
+    def at(self, x: float) -> float:
+        j = round((x - self.first) / self.h)
+        return float(self.values[j]) if 0 <= j < self.values.size else 0.0
 
 
 def merge_scale(weights: np.ndarray, theta: float) -> float:
@@ -502,6 +523,7 @@ def upper_discretisations(sigma: Fraction, q: Fraction, h: Fraction, bits: int, 
     return UpperSteps(sigma, q, h, bits, tail, prec, coarsening)
 
 
-__all__ = ["COARSEN", "DIRECTIONS", "KINDS", "Coarsening", "UpperSteps", "between", "breakpoints",
-           "cdf_pair", "fine_masses", "loss_range", "merge_scale", "node_range", "rest_density",
-           "upper_discretisations", "weighted_masses", "x_of_replace_loss"]
+__all__ = ["COARSEN", "DIRECTIONS", "KINDS", "Coarsening", "NodeDensity", "UpperSteps", "between",
+           "breakpoints", "cdf_pair", "fine_masses", "loss_range", "merge_scale", "node_range",
+           "rest_density", "smoothed_density", "upper_discretisations", "weighted_masses",
+           "x_of_replace_loss"]
