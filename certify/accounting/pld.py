@@ -299,13 +299,17 @@ def _plan(h: Fraction, tolerance: float, nodes: int, composer: _Composer, prec: 
     per step: a product making an m-fold composition cuts tails of mass ``m cut``
     (:func:`certify.accounting.pld_grid.power`); so is ``rare``, the budget of a phase's
     multiple tail events (``steps rare``, :mod:`certify.accounting.pld_rare`). Rounding, cuts,
-    one-step tails and rare events get about an eighth of the tolerance each."""
+    one-step tails and rare events get about an eighth of the tolerance each. Arb works at
+    ``bits + 32`` bits at least: a one-step mass loses about log2(1/h) bits to the cancellation
+    of connect-the-dots (or of an interval's CDF difference) and is then rounded to 2^-bits, so
+    the balls stay far narrower than a unit; only their width, never soundness, depends on it
+    (an undecided sign doubles the precision)."""
     products, steps = composer.products, composer.total_steps
     bits = max(64, math.ceil(math.log2(8 * max(nodes, 1024) * products * steps / tolerance)))
     cut = max(1, math.floor(tolerance / (8 * products * steps) * 2.0**bits))
     rare = math.floor(tolerance / (8 * steps) * 2.0**bits)
     tail = tolerance / (8 * steps)
-    return Plan(h, bits, cut, tail, max(prec, bits + 64), rare)
+    return Plan(h, bits, cut, tail, max(prec, bits + 32), rare)
 
 
 # -- the public API -------------------------------------------------------------------------------
@@ -449,7 +453,7 @@ def _refine(composer: _Composer, dirs: tuple[str, ...], goal: Target, max_nodes:
     h = _dyadic(_initial_h(composer.phases, dirs))
     rel = goal.rel if goal.rel is not None else 1e-3
     scale = delta_scale(1e-15)
-    nodes, prec = 1 << 14, 128
+    nodes, prec = 1 << 14, 96
     results: dict[str, tuple[arb, arb | None]] = dict(fixed or {})
     active = [d for d in dirs if d not in results]
     best: Bound | None = None
