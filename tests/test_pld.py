@@ -33,6 +33,7 @@ from certify.accounting.pld import (
     composed_delta,
     composed_epsilon,
 )
+from certify.accounting.pld_cuts import cut_points
 from certify.accounting.pld_lower import lower_discretisation
 from certify.accounting.pld_step import (
     Coarsening,
@@ -723,3 +724,23 @@ def test_phase_forms_are_equivalent() -> None:
                                                                  "steps": 10}])
     assert a == check_phases([Phase(Fraction(1), Fraction(1, 10), 10)])
     assert a[0].q == Fraction(1, 10)  # a decimal string is that exact number
+
+
+@settings(max_examples=80)
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=30), st.integers(0, 200))
+def test_cut_points_are_the_defined_extremes(masses: list[int], eta: int) -> None:
+    """pld_cuts.cut_points (galloping, then bisection) against the definition by exhaustive
+    search: the largest a with prefix(a) <= eta, the smallest b with suffix(b) <= eta, clamped
+    to keep a node."""
+    n = len(masses)
+
+    def prefix(k: int) -> int:
+        return sum(masses[:k])
+
+    def suffix(k: int) -> int:
+        return sum(masses[k:])
+
+    a = max(k for k in range(n + 1) if prefix(k) <= eta)
+    b = min(k for k in range(n + 1) if suffix(k) <= eta)
+    a = max(0, min(a, n - 1))
+    assert cut_points(prefix, suffix, n, eta) == (a, max(a + 1, min(b, n)))

@@ -52,6 +52,7 @@ import numpy as np
 from flint import arb, fmpz, fmpz_poly
 
 from certify.accounting import pld_rare, pld_words
+from certify.accounting.pld_cuts import cut_points
 from certify.accounting.pld_words import Words
 from certify.errors import InvalidArgument
 
@@ -148,52 +149,6 @@ def _suffix_mass(poly: fmpz_poly, k: int, n: int) -> fmpz:
     return fmpz(poly.right_shift(k)(1)) if k > 0 else fmpz(poly(1))
 
 
-def _low_cut(poly: fmpz_poly, n: int, eta: fmpz) -> int:
-    """The largest a in [0, n] with prefix(a) <= eta: galloping up from 0, then bisection; each
-    probe costs O(a), so a short cut is found in O(cut) work, not O(n)."""
-    lo, hi, k = 0, n + 1, 1
-    while True:
-        k = min(k, n)
-        if _prefix_mass(poly, k) <= eta:
-            lo = k
-            if k == n:
-                return n
-            k *= 2
-        else:
-            hi = k
-            break
-    while hi - lo > 1:  # prefix(lo) <= eta < prefix(hi)
-        mid = (lo + hi) // 2
-        if _prefix_mass(poly, mid) <= eta:
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
-def _high_cut(poly: fmpz_poly, n: int, eta: fmpz) -> int:
-    """The smallest b in [0, n] with suffix(b) <= eta (suffix(n) = 0): galloping down from n,
-    then bisection; each probe costs O(n - b)."""
-    lo, hi, step = -1, n, 1
-    while True:
-        k = max(n - step, 0)
-        if _suffix_mass(poly, k, n) <= eta:
-            hi = k
-            if k == 0:
-                return 0
-            step *= 2
-        else:
-            lo = k
-            break
-    while hi - lo > 1:  # suffix(lo) > eta >= suffix(hi)
-        mid = (lo + hi) // 2
-        if _suffix_mass(poly, mid, n) <= eta:
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
 def truncate(pld: GridPLD, eta: int) -> GridPLD:
     """Cut both tails of mass at most ``eta`` (units 2^-bits) each, in the pipeline's direction
     (module docstring): upper -- low tail up to the lowest kept node, high tail to +infinity;
@@ -202,12 +157,9 @@ def truncate(pld: GridPLD, eta: int) -> GridPLD:
     if n == 0:
         return pld
     bound = fmpz(eta)
-    # a = number of low coefficients cut: the largest a with prefix(a) <= eta
-    a = _low_cut(poly, n, bound)
-    # b = number of coefficients kept from the bottom: the smallest b with suffix(b) <= eta
-    b = _high_cut(poly, n, bound)
-    a = max(0, min(a, n - 1))
-    b = max(a + 1, min(b, n))
+    # keep [a, b): prefix sums by truncation, suffix sums by shifting (O(cut) each probe)
+    a, b = cut_points(lambda k: _prefix_mass(poly, k), lambda k: _suffix_mass(poly, k, n), n,
+                      bound)
     low = _prefix_mass(poly, a)
     high = _suffix_mass(poly, b, n)
     kept = poly.truncate(b).right_shift(a) if a > 0 else poly.truncate(b)

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from flint import fmpz
 
+from certify.accounting.pld_cuts import cut_points
+
 #: the largest unit exponent the packed form handles
 MAX_BITS = 64
 _WORD = 1 << 64
@@ -168,24 +170,7 @@ def truncate(x: Words, eta: int, up: bool) -> Words | None:
         return Words(x.offset, w, x.infinity)
     prefix = _Prefix(w)
     total = prefix.total
-    lo, hi = 0, n  # largest a in [0, n] with prefix(a) <= eta
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if prefix.at(mid) <= eta:
-            lo = mid
-        else:
-            hi = mid - 1
-    a = lo
-    lo, hi = 0, n  # smallest b in [0, n] with total - prefix(b) <= eta
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if total - prefix.at(mid) <= eta:
-            hi = mid
-        else:
-            lo = mid + 1
-    b = lo
-    a = max(0, min(a, n - 1))
-    b = max(a + 1, min(b, n))
+    a, b = cut_points(prefix.at, lambda k: total - prefix.at(k), n, eta)
     low, high = prefix.at(a), total - prefix.at(b)
     kept = w[a:b].copy()
     infinity = x.infinity
