@@ -42,15 +42,15 @@ from flint import arb, fmpz, fmpz_poly
 
 from certify.accounting.pld_grid import GridPLD, to_fixed
 from certify.accounting.pld_step import (
-    _MAX_LEVEL,
-    _WEIGHT_FLOOR,
     KINDS,
+    MAX_LEVEL,
+    WEIGHT_FLOOR,
     Coarsening,
-    _float_replace_loss,
-    _float_x,
     between,
     cdf_pair,
     fine_masses,
+    float_replace_loss,
+    float_x,
     merge_scale,
     weighted_masses,
 )
@@ -119,7 +119,7 @@ class Pair:
 
     def loss(self, y: float) -> float:
         if self.kind == "replace":
-            return _float_replace_loss(y, self.s, self.q)
+            return float_replace_loss(y, self.s, self.q)
         u = ((-2 * y if self.add else 2 * y) - 1) / (2 * self.s * self.s)
         if self.q >= 1:
             lam = u
@@ -134,7 +134,7 @@ class Pair:
         if self.kind == "replace":
             if abs(loss) > 700:  # float overflow: far outside any grid's reach
                 return math.copysign(math.inf, loss)
-            return float(_float_x("replace", np.array([loss]), self.s, self.q)[0])
+            return float(float_x("replace", np.array([loss]), self.s, self.q)[0])
         lam = -loss if self.add else loss
         c = math.expm1(lam) + self.q if lam < 700 else math.inf
         if c <= 0:
@@ -338,7 +338,7 @@ def _merge_rule(kind: str, s: float, q: float, h: float, tail: float,
     mid = (i_lo + 0.5 + np.arange(w.size)) * h
     f = rule.weight(mid if kind != "add" else -mid)
     top = float(f.max()) if f.size else 0.0
-    return _Merge(c, rule, _WEIGHT_FLOOR * top if top > 0 else 1.0)
+    return _Merge(c, rule, WEIGHT_FLOOR * top if top > 0 else 1.0)
 
 
 def _skip(pair: Pair, y: float, h: float, up: bool, merge: _Merge | None) -> int:
@@ -361,7 +361,7 @@ def _skip(pair: Pair, y: float, h: float, up: bool, merge: _Merge | None) -> int
     local = max(p, q, 1e-300) * merge.weight([lam, lam + sign * h])
     # the local guess (one fine width, cube-root rule), then checked on the whole span
     level = math.floor((math.log2(merge.c) - math.log2(local)) / 3)
-    k = (1 << min(max(level, 0), _MAX_LEVEL)) // 2
+    k = (1 << min(max(level, 0), MAX_LEVEL)) // 2
     while k > 1:
         width = 2 * k
         end = lam + sign * width * h

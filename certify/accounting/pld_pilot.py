@@ -33,9 +33,9 @@ import numpy as np
 
 from certify.accounting.pld_step import (
     NodeDensity,
-    _float_cumulative,
-    _float_x,
-    _interval_masses,
+    float_cumulative,
+    float_x,
+    interval_masses,
     node_range,
     smoothed_density,
 )
@@ -140,10 +140,10 @@ def one_step(kind: str, s: float, q: float, h: float) -> Step:
     nodes_kind = "replace" if kind == "replace" else "remove"
     i_lo, i_hi = node_range(nodes_kind, s, q, h, _TAIL)
     lam = np.arange(i_lo, i_hi + 1) * h
-    x = _float_x(nodes_kind, lam, s, q)
-    pb, pa, qb, qa = _float_cumulative(nodes_kind, x, s, q)
-    p_int = np.maximum(_interval_masses(pb, pa), 0.0)
-    q_int = np.maximum(_interval_masses(qb, qa), 0.0)
+    x = float_x(nodes_kind, lam, s, q)
+    pb, pa, qb, qa = float_cumulative(nodes_kind, x, s, q)
+    p_int = np.maximum(interval_masses(pb, pa), 0.0)
+    q_int = np.maximum(interval_masses(qb, qa), 0.0)
     if kind == "add":  # loss -lambda; the roles of P and Q swap
         lam = -lam[::-1]
         p_int, q_int = q_int[::-1], p_int[::-1]

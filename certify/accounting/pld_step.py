@@ -95,10 +95,10 @@ KINDS = ("remove", "add", "replace")
 #: theta of the merging rule (module docstring): the error merged intervals may add, relative to
 #: the fine grid's; 0 keeps every node
 COARSEN = 0.25
-#: the widest merged interval, in nodes (2^_MAX_LEVEL)
-_MAX_LEVEL = 24
+#: the widest merged interval, in nodes (2^MAX_LEVEL)
+MAX_LEVEL = 24
 #: weights below this fraction of the largest are raised to it (F is only an estimate)
-_WEIGHT_FLOOR = 1e-9
+WEIGHT_FLOOR = 1e-9
 
 #: (below, above): a loss threshold's cumulative mass and its complement, as balls
 _Pair = tuple[arb, arb]
@@ -125,7 +125,7 @@ def loss_range(s: float, q: float, tail: float, kind: str = "remove") -> tuple[f
     remove loss's range (the add grid is its mirror image); ``replace`` is symmetric."""
     z = -NormalDist().inv_cdf(min(max(tail, 1e-300), 0.25))
     if kind == "replace":
-        hi = _float_replace_loss(1 + s * z, s, q)
+        hi = float_replace_loss(1 + s * z, s, q)
         return -hi, hi
     hi = _float_loss(1 + s * z, s, q)
     lo = math.log1p(-q) if q < 1 else _float_loss(-s * z, s, q)
@@ -139,14 +139,14 @@ def _float_loss(x: float, s: float, q: float) -> float:
     return float(np.logaddexp(math.log1p(-q), math.log(q) + u))
 
 
-def _float_replace_loss(x: float, s: float, q: float) -> float:
+def float_replace_loss(x: float, s: float, q: float) -> float:
     if q >= 1:
         return 2 * x / (s * s)
     a, c = math.log1p(-q), math.log(q) - 1 / (2 * s * s)
     return float(np.logaddexp(a, c + x / (s * s)) - np.logaddexp(a, c - x / (s * s)))
 
 
-def _float_x(kind: str, lam: np.ndarray, s: float, q: float) -> np.ndarray:
+def float_x(kind: str, lam: np.ndarray, s: float, q: float) -> np.ndarray:
     """x(lambda) of the remove (also used by add) or replace pair, vectorised floats."""
     if kind == "replace":
         mag = np.abs(lam)
@@ -169,7 +169,7 @@ def _float_x(kind: str, lam: np.ndarray, s: float, q: float) -> np.ndarray:
     return np.where(c > 0, x, -np.inf)
 
 
-def _float_cumulative(kind: str, x: np.ndarray, s: float, q: float
+def float_cumulative(kind: str, x: np.ndarray, s: float, q: float
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(P below, P above, Q below, Q above) at x for the remove/add or replace pair (floats)."""
     b0, a0 = ndtr(x / s), ndtr(-x / s)
@@ -181,7 +181,7 @@ def _float_cumulative(kind: str, x: np.ndarray, s: float, q: float
     return pb, pa, b0, a0
 
 
-def _interval_masses(below: np.ndarray, above: np.ndarray) -> np.ndarray:
+def interval_masses(below: np.ndarray, above: np.ndarray) -> np.ndarray:
     """Masses of consecutive intervals from cumulative values, differencing the smaller side."""
     low_side = below[1:] <= 0.5
     return np.where(low_side, below[1:] - below[:-1], above[:-1] - above[1:])
@@ -206,9 +206,9 @@ def fine_masses(kind: str, s: float, q: float, h: float, tail: float) -> tuple[i
     kind = "replace" if kind == "replace" else "remove"
     i_lo, i_hi = node_range(kind, s, q, h, tail)
     lam = np.arange(i_lo, i_hi + 1) * h
-    x = _float_x(kind, lam, s, q)
-    pb, pa, qb, qa = _float_cumulative(kind, x, s, q)
-    mass = np.maximum(_interval_masses(pb, pa), _interval_masses(qb, qa))
+    x = float_x(kind, lam, s, q)
+    pb, pa, qb, qa = float_cumulative(kind, x, s, q)
+    mass = np.maximum(interval_masses(pb, pa), interval_masses(qb, qa))
     mass = np.where(np.isfinite(mass) & (mass > 0), mass, 0.0)
     mass.setflags(write=False)
     return i_lo, mass
@@ -307,7 +307,7 @@ def weighted_masses(kind: str, s: float, q: float, h: float, tail: float,
                  for d, c in coarsening.items() if d in DIRECTIONS]
         f = np.maximum.reduce(parts) if parts else np.ones_like(mid)
     top = float(f.max()) if f.size else 0.0
-    f = np.maximum(f, _WEIGHT_FLOOR * top) if top > 0 else np.ones_like(mid)
+    f = np.maximum(f, WEIGHT_FLOOR * top) if top > 0 else np.ones_like(mid)
     return i_lo, mass * f
 
 
@@ -327,7 +327,7 @@ def breakpoints(kind: str, s: float, q: float, h: float, tail: float,
     idx = np.arange(i_lo, i_hi + 1)
     with np.errstate(divide="ignore"):
         width = (math.log2(c) - np.log2(np.maximum(w, 1e-300))) / 3
-    level = np.clip(np.floor(width), 0, _MAX_LEVEL).astype(np.int64)
+    level = np.clip(np.floor(width), 0, MAX_LEVEL).astype(np.int64)
     node_level = np.minimum(np.r_[level[:1], level], np.r_[level, level[-1:]])
     keep = np.mod(idx, np.left_shift(1, node_level)) == 0
     keep[0] = keep[-1] = True
@@ -523,7 +523,8 @@ def upper_discretisations(sigma: Fraction, q: Fraction, h: Fraction, bits: int, 
     return UpperSteps(sigma, q, h, bits, tail, prec, coarsening)
 
 
-__all__ = ["COARSEN", "DIRECTIONS", "KINDS", "Coarsening", "NodeDensity", "UpperSteps", "between",
-           "breakpoints", "cdf_pair", "fine_masses", "loss_range", "merge_scale", "node_range",
-           "rest_density", "smoothed_density", "upper_discretisations", "weighted_masses",
-           "x_of_replace_loss"]
+__all__ = ["COARSEN", "DIRECTIONS", "KINDS", "MAX_LEVEL", "WEIGHT_FLOOR", "Coarsening",
+           "NodeDensity", "UpperSteps", "between", "breakpoints", "cdf_pair", "fine_masses",
+           "float_cumulative", "float_replace_loss", "float_x", "interval_masses", "loss_range",
+           "merge_scale", "node_range", "rest_density", "smoothed_density",
+           "upper_discretisations", "weighted_masses", "x_of_replace_loss"]
