@@ -273,9 +273,9 @@ def _loss_moments(s: float, q: float, direction: str) -> tuple[float, float]:
 
 
 def _dyadic(h: float) -> Fraction:
-    """h rounded down to 4 significant bits (an exact dyadic rational)."""
+    """h rounded down to 6 significant bits (an exact dyadic rational; within 3% of h)."""
     e = math.floor(math.log2(h))
-    return Fraction(math.floor(h / 2.0**e * 8), 8) * Fraction(2) ** e
+    return Fraction(math.floor(h / 2.0**e * 32), 32) * Fraction(2) ** e
 
 
 def _initial_h(phases: tuple[Phase, ...], dirs: tuple[str, ...]) -> float:
