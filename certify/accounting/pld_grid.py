@@ -275,25 +275,21 @@ def _sd_nodes(masses: list[int]) -> float:
 
 def _power(start: _Term, count: int, cut: int, low: Fraction | None, like: GridPLD,
            marked: bool = True) -> _Term:
-    """The loop of :func:`power` on a loop operand (``marked``: see :func:`_product`)."""
-    result: _Term | None = None
-    done = 0
-    base, size = start, 1
-    k = count
-    while True:
-        if k & 1:
-            done += size
-            last = k == 1
-            result = base if result is None else _product(result, base, cut * done,
-                                                          low if last else None, like, marked)
-        k >>= 1
-        if not k:
-            break
-        size *= 2
-        # the squaring is the last product when it makes the result by itself (count = 2^j)
-        last = k == 1 and result is None
-        base = _product(base, base, cut * size, low if last else None, like, marked)
-    assert result is not None
+    """The loop of :func:`power` on a loop operand (``marked``: see :func:`_product`): binary
+    powering from the leading bit down -- square, then multiply by the step where the bit is
+    set -- so every product other than a squaring has the (short) step as a factor, instead of
+    the long partial results that powering from the lowest bit multiplies together. The same
+    number of products (bit length - 1 squarings, one product per further set bit)."""
+    result, m = start, 1
+    digits = bin(count)[3:]  # the bits below the leading one
+    for i, bit in enumerate(digits):
+        final = i == len(digits) - 1
+        m *= 2
+        result = _product(result, result, cut * m, low if final and bit == "0" else None, like,
+                          marked)
+        if bit == "1":
+            m += 1
+            result = _product(result, start, cut * m, low if final else None, like, marked)
     return result
 
 
