@@ -110,10 +110,14 @@ def _ceil_or_floor(value: int, bits: int, up: bool) -> int:
 
 def fits(a: np.ndarray, b: np.ndarray, bits: int) -> bool:
     """The slot check of the module docstring (exact integers)."""
+    return _fits(a, b, bits, exact_sum(a), exact_sum(b))
+
+
+def _fits(a: np.ndarray, b: np.ndarray, bits: int, sum_a: int, sum_b: int) -> bool:
     if a.size == 0 or b.size == 0:
         return True
     bound = (_WORD - 1) << bits
-    return min(exact_sum(a) * int(b.max()), exact_sum(b) * int(a.max())) <= bound
+    return min(sum_a * int(b.max()), sum_b * int(a.max())) <= bound
 
 
 def multiply(u: Words, v: Words, eta: int, bits: int, up: bool, cut: int = 0
@@ -123,10 +127,13 @@ def multiply(u: Words, v: Words, eta: int, bits: int, up: bool, cut: int = 0
     (``cut > 0``: the partial last product, lower mass lumped or dropped); None when the slot
     check fails."""
     a, b = u.w, v.w
-    if not 1 <= bits <= MAX_BITS or not fits(a, b, bits):
+    if not 1 <= bits <= MAX_BITS:
+        return None
+    sum_a = exact_sum(a)
+    sum_b = sum_a if b is a else exact_sum(b)
+    if not _fits(a, b, bits, sum_a, sum_b):
         return None
     na, nb = a.size, b.size
-    sum_a, sum_b = exact_sum(a), exact_sum(b)
     inf2 = u.infinity * (sum_b + v.infinity) + sum_a * v.infinity
     infinity = _ceil_or_floor(inf2, bits, up)
     offset = u.offset + v.offset
