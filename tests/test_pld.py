@@ -23,9 +23,8 @@ from scipy import integrate
 from scipy.optimize import brentq
 from scipy.stats import norm
 
-from certify.accounting import pld as pld_module
 from certify.accounting import pld_grid as grid
-from certify.accounting import pld_step, pld_words
+from certify.accounting import pld_refine, pld_step, pld_words
 from certify.accounting.pld import (
     PLD_EPSILON_TARGET,
     Phase,
@@ -419,9 +418,9 @@ def test_requested_width_is_met() -> None:
 
 def test_add_remove_encloses_the_maximum_of_the_two_directions() -> None:
     # the add direction trails here (0.1698 against 0.1733) and its last level is composed on
-    # a grid about 4 times coarser than remove's (pld._lagging): the answer must still enclose
-    # max(eps_remove, eps_add), which lies in [max of the lower ends, max of the upper ends] of
-    # the separate answers
+    # a grid about 4 times coarser than remove's (pld_refine.trailing_spacings): the answer must
+    # still enclose max(eps_remove, eps_add), which lies in [max of the lower ends, max of the
+    # upper ends] of the separate answers
     phases, goal = [("2", "0.001", 10_000)], Target(rel=1e-3)
     both = composed_epsilon(phases, "1e-5", target=goal)
     parts = [composed_epsilon(phases, "1e-5", neighbours=n, target=goal)
@@ -436,11 +435,11 @@ def test_a_trailing_direction_is_refined_only_until_it_drops_out() -> None:
         lead = (arb("0.1730"), arb("0.1740"))
         h, h_next = Fraction(1, 4096), Fraction(1, 32768)
         trailing = {"remove": lead, "add": (arb("0.1660"), arb("0.1720"))}
-        spacing = pld_module._lagging(trailing, ["remove", "add"],
+        spacing = pld_refine.trailing_spacings(trailing, ["remove", "add"],
                                       {"remove": h, "add": h}, h_next, 1e-3)
         assert set(spacing) == {"add"} and h_next < spacing["add"] < h
         overlapping = {"remove": lead, "add": (arb("0.1700"), arb("0.1745"))}
-        assert pld_module._lagging(overlapping, ["remove", "add"],
+        assert pld_refine.trailing_spacings(overlapping, ["remove", "add"],
                                    {"remove": h, "add": h}, h_next, 1e-3) == {}
 
 

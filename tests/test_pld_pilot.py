@@ -13,7 +13,9 @@ import pytest
 from scipy.stats import norm
 
 from certify.accounting import pld_pilot
-from certify.accounting.pld import _Composer, _pilot_start, check_phases, composed_epsilon
+from certify.accounting.pld import composed_epsilon
+from certify.accounting.pld_compose import Composer, check_phases
+from certify.accounting.pld_refine import pilot_start
 from certify.mechanisms.gaussian import GaussianMechanism
 from certify.numerics.precision import Target
 
@@ -121,8 +123,8 @@ def test_pilot_predicts_the_certified_level(sigma: str, q: str, steps: int,
     """The pilot's extrapolated eps lies within the certified interval's width of it, and the
     first certified level it chooses meets the requested width: one level, not a coarse one
     and a fine one, and not far finer than needed."""
-    composer = _Composer(check_phases([(sigma, q, steps)]))
-    start = _pilot_start(composer, ["remove", "add"], 1e-3,
+    composer = Composer(check_phases([(sigma, q, steps)]))
+    start = pilot_start(composer, ["remove", "add"], 1e-3,
                          lambda c: c.epsilon(1e-5), 1 << 19, None)
     assert start is not None
     _h, _lagging, coarsening, lead = start
@@ -138,11 +140,11 @@ def test_pilot_predicts_the_certified_level(sigma: str, q: str, steps: int,
 
 def test_no_pilot_for_short_or_unsuitable_compositions() -> None:
     """Fewer than 1000 steps, or a delta below the float noise, start with the coarse level."""
-    composer = _Composer(check_phases([("1", "0.01", 100)]))
-    assert _pilot_start(composer, ["remove"], 1e-3, lambda c: c.epsilon(1e-5), 1 << 19,
+    composer = Composer(check_phases([("1", "0.01", 100)]))
+    assert pilot_start(composer, ["remove"], 1e-3, lambda c: c.epsilon(1e-5), 1 << 19,
                         None) is None
-    composer = _Composer(check_phases([("1", "0.01", 5000)]))
-    assert _pilot_start(composer, ["remove"], 1e-3, lambda c: math.nan, 1 << 19, None) is None
+    composer = Composer(check_phases([("1", "0.01", 5000)]))
+    assert pilot_start(composer, ["remove"], 1e-3, lambda c: math.nan, 1 << 19, None) is None
 
 
 def test_a_trailing_direction_gets_only_its_upper_bound(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,19 +152,19 @@ def test_a_trailing_direction_gets_only_its_upper_bound(monkeypatch: pytest.Monk
     only (the answer's lower end is remove's); the answer still lies within the two directions'
     separate certified intervals' maximum."""
     calls: list[tuple[str, bool]] = []
-    original = _Composer.composed
+    original = Composer.composed
 
-    def spy(self: _Composer, plan: object, direction: str, upper: bool,
+    def spy(self: Composer, plan: object, direction: str, upper: bool,
             low: object = None) -> object:
         calls.append((direction, upper))
         return original(self, plan, direction, upper, low)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(_Composer, "composed", spy)
+    monkeypatch.setattr(Composer, "composed", spy)
     phases, goal = [("2", "0.001", 10_000)], Target(rel=1e-3)
     both = composed_epsilon(phases, "1e-5", target=goal)
     assert ("add", True) in calls and ("add", False) not in calls
     assert ("remove", False) in calls
-    monkeypatch.setattr(_Composer, "composed", original)
+    monkeypatch.setattr(Composer, "composed", original)
     parts = [composed_epsilon(phases, "1e-5", neighbours=n, target=goal)
              for n in ("remove", "add")]
     assert max(p.lower for p in parts) <= both.upper and both.lower <= max(p.upper for p in parts)

@@ -1,10 +1,10 @@
 """A floating-point pilot of the composition: where to put the first certified grid.
 
-Only work depends on this module -- no bound is derived from it. The certified refinement of
-:mod:`certify.accounting.pld` needs a grid spacing h, the merging rule of the one-step grids (the
-density of the rest of the composition, :class:`~certify.accounting.pld_step.Coarsening`) and, per
-add/remove direction, how far it must be refined. Without a pilot it learns them from a first,
-coarse, certified level. The pilot estimates them in floats instead, for a few milliseconds:
+Only work depends on this module -- no bound is derived from it. The certified refinement
+(:mod:`certify.accounting.pld_refine`) needs a grid spacing h, the merging rule of the one-step
+grids (the density of the rest of the composition, :class:`~certify.accounting.pld_step.Coarsening`)
+and, per add/remove direction, how far it must be refined. Without a pilot it learns them from
+a first, coarse, certified level. The pilot estimates them in floats instead, in milliseconds:
 
 * the pessimistic connect-the-dots one-step measure (Doroshenko et al. 2022; the construction of
   :mod:`certify.accounting.pld_step`, here with float CDFs and every node kept) at two spacings
@@ -19,8 +19,8 @@ The certified lower bound (Jensen barycentres, :mod:`certify.accounting.pld_lowe
 modelled: on issue 5's grid at T >= 1000 steps it errs by about half as much as the upper one, so
 the pilot predicts the certified width at spacing H as ``WIDTH_PER_ERROR * C H^2`` -- a
 calibration, not a theorem (it was up to 3 times too small at T = 100, q = 0.1, sigma = 0.5,
-where the loss is far from Gaussian; :mod:`certify.accounting.pld` uses the pilot only for long
-compositions). A wrong prediction costs one more certified level, never soundness.
+where the loss is far from Gaussian; :mod:`certify.accounting.pld_refine` uses the pilot only for
+long compositions). A wrong prediction costs one more certified level, never soundness.
 """
 
 from __future__ import annotations
