@@ -317,6 +317,25 @@ def test_merging_keeps_few_nodes_and_encloses_the_same_truth(
     assert merge_scale(np.array([1.0, 1.0]), 0.0) == 0.0
 
 
+def test_shared_nodes_weigh_each_direction_by_its_own_scale() -> None:
+    """The remove and add grids share nodes; each direction's merging weights count relative
+    to their own total, so rescaling one direction's density (its delta scale is unrelated to
+    the other's) changes nothing, and neither direction loses the nodes it keeps alone."""
+    def bump(centre: float, scale: float) -> Coarsening:
+        return Coarsening(lambda x: scale * np.exp(-0.5 * ((x - centre) / 0.05) ** 2), 0.0,
+                          0.25)
+
+    s, q, h, tail = 0.5, 0.01, 2e-3, 1e-15
+    remove, add = bump(-0.3, 1.0), bump(0.2, 1.0)
+    both = breakpoints("remove", s, q, h, tail, {"remove": remove, "add": add})
+    louder = breakpoints("remove", s, q, h, tail, {"remove": remove, "add": bump(0.2, 1e6)})
+    assert both == louder
+    alone = breakpoints("remove", s, q, h, tail, {"remove": remove})
+    kept = set(both)
+    near = [i for i in alone if abs(0.3 - i * h) < 0.05]  # remove weighs density(0 - loss)
+    assert near and all(i in kept for i in near)
+
+
 def test_merged_lower_discretisation_stays_below_the_truth() -> None:
     """The lower grid with merged intervals (a weight that merges aggressively) is still
     dominated by the true one-step profile."""

@@ -139,8 +139,8 @@ def test_pilot_predicts_the_certified_level(sigma: str, q: str, steps: int,
 
 
 def test_no_pilot_for_short_or_unsuitable_compositions() -> None:
-    """Fewer than 1000 steps, or a delta below the float noise, start with the coarse level."""
-    composer = Composer(check_phases([("1", "0.01", 100)]))
+    """Fewer than 10 steps, or a delta below the float noise, start with the coarse level."""
+    composer = Composer(check_phases([("1", "0.01", 9)]))
     assert pilot_start(composer, ["remove"], 1e-3, lambda c: c.epsilon(1e-5), 1 << 19,
                         None) is None
     composer = Composer(check_phases([("1", "0.01", 5000)]))

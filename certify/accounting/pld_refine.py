@@ -180,9 +180,10 @@ def _delta_scale(bound: Bound, delta_scale: Callable[[float], float], scale: flo
 #: the first certified level is aimed at this fraction of the requested width when the pilot
 #: chooses it (its predictions err on the wide side by up to ~30% on issue 5's grid)
 _PILOT_AIM = 0.8
-#: the pilot's width model is calibrated on long compositions (near-Gaussian losses); shorter
-#: ones start with a coarse certified level, which costs little there
-_PILOT_MIN_STEPS = 1000
+#: below this many steps the loss is far from Gaussian (one or two sampled steps dominate it)
+#: and the pilot's width model misses as often as it helps (measured for T = 2 to 7 on issue 5's
+#: (q, sigma) grid); such compositions start with a coarse certified level, which costs little
+_PILOT_MIN_STEPS = 10
 #: below this delta the pilot's floats (FFT noise about 1e-16 of the total mass) are not used
 PILOT_MIN_DELTA = 1e-10
 PilotStart = tuple[Fraction, dict[str, Fraction], dict[str, Coarsening], float]

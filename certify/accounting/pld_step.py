@@ -296,8 +296,12 @@ def merge_scale(weights: np.ndarray, theta: float) -> float:
 def weighted_masses(kind: str, s: float, q: float, h: float, tail: float,
                     coarsening: Mapping[str, Coarsening]) -> tuple[int, np.ndarray]:
     """(i_lo, w): the fine intervals' weights ``m_i F_i`` in the node coordinates of ``kind``
-    (remove coordinates for the shared remove/add nodes: the add loss is minus the remove loss,
-    and the larger of the two directions' weights counts)."""
+    (remove coordinates for the shared remove/add nodes: the add loss is minus the remove loss).
+    Where both directions have a rule, each one's weights are first divided by their total
+    ``sum_i m_i F_i`` (its fine grid's error, up to the common h^2) and the larger counts: the
+    rule then adds at most about theta of *each* direction's own error -- the two densities
+    have unrelated scales, and the raw maximum let the larger one set c alone, merging the
+    other direction's nodes far beyond its share."""
     i_lo, mass = fine_masses(kind, s, q, h, tail)
     mid = (i_lo + 0.5 + np.arange(mass.size)) * h
     if kind == "replace":
@@ -305,6 +309,10 @@ def weighted_masses(kind: str, s: float, q: float, h: float, tail: float,
     else:
         parts = [c.weight(mid if d == "remove" else -mid)
                  for d, c in coarsening.items() if d in DIRECTIONS]
+        if len(parts) > 1:  # (one rule alone keeps its scale: pld_lower compares against it)
+            totals = [float(np.sum(mass * part)) for part in parts]
+            parts = [part / total if total > 0 else part
+                     for part, total in zip(parts, totals, strict=True)]
         f = np.maximum.reduce(parts) if parts else np.ones_like(mid)
     top = float(f.max()) if f.size else 0.0
     f = np.maximum(f, WEIGHT_FLOOR * top) if top > 0 else np.ones_like(mid)
