@@ -96,8 +96,11 @@ class Composed:
             return math.inf
         if self.delta(0.0) <= delta:
             return 0.0
-        m = np.maximum(self.masses, 0.0)
-        loss = (self.first + np.arange(m.size)) * self.h
+        # D(0) > delta and D decreases, so the root lies above loss 0: only the nodes from the
+        # one just below 0 up enter (the sums below run over higher indices only)
+        start = max(0, min(-self.first - 1, self.masses.size - 1))
+        m = np.maximum(self.masses[start:], 0.0)
+        loss = (self.first + start + np.arange(m.size)) * self.h
         s1 = np.cumsum(m[::-1])[::-1]  # sum over indices >= k
         log_s2 = _log_suffix_sums(m, loss)  # log sum_{j >= k} m_j e^{-l_j}
         d_nodes = self.infinity + s1[1:] - np.exp(loss[:-1] + log_s2[1:])  # D(l_i)
@@ -201,10 +204,18 @@ def compose(steps: Sequence[tuple[Step, int]], h: float, spread: float, centre: 
 
 
 def _power(z: np.ndarray, n: int) -> np.ndarray:
-    """``z ** n`` elementwise in polar form, ``|z|^n e^{i n arg z}`` (half the time of numpy's
-    complex power for large n; relative error about n ulp, ample for a pilot)."""
-    if n <= 8:
-        return z**n
+    """``z ** n`` elementwise: binary powering for n below 512, else in polar form,
+    ``|z|^n e^{i n arg z}`` (half the time of numpy's complex power for large n; relative
+    error about n ulp, ample for a pilot)."""
+    if n < 512:
+        out, base = np.ones_like(z), z
+        while n:
+            if n & 1:
+                out = out * base
+            n >>= 1
+            if n:
+                base = base * base
+        return out
     with np.errstate(divide="ignore"):
         log_r = n * np.log(np.abs(z))
     return np.exp(log_r + 1j * (n * np.angle(z)))
