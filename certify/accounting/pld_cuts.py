@@ -26,51 +26,35 @@ def cut_points(prefix: Callable[[int], Mass], suffix: Callable[[int], Mass], n: 
     ``< k``) and ``suffix(k)`` (mass of nodes ``>= k``, ``suffix(n) = 0``). Each search gallops
     from its own end and then bisects, so a probe lies within twice the cut's length of that
     end: with sums that cost O(distance from the end), a short cut is found in O(cut) work."""
-    return _clamp(_low_cut(prefix, n, eta), _high_cut(suffix, n, eta), n)
+    a = _farthest(lambda k: prefix(k) <= eta, 0, n)  # prefix(0) = 0 <= eta
+    b = _farthest(lambda k: suffix(k) <= eta, n, 0)  # suffix(n) = 0 <= eta
+    return _clamp(a, b, n)
 
 
-def _low_cut(prefix: Callable[[int], Mass], n: int, eta: Mass) -> int:
-    """The largest a in [0, n] with prefix(a) <= eta (prefix(0) = 0)."""
-    lo, hi, k = 0, n + 1, 1
+def _farthest(ok: Callable[[int], bool], start: int, stop: int) -> int:
+    """The index farthest from ``start`` towards ``stop`` (both included) at which ``ok`` holds,
+    for an ``ok`` that holds at ``start`` and, along the way, up to some index and not beyond:
+    galloping (steps 1, 2, 4, ... from start), then bisection."""
+    sign = 1 if stop >= start else -1
+    good, step = start, 1
     while True:
-        k = min(k, n)
-        if prefix(k) <= eta:
-            lo = k
-            if k == n:
-                return n
-            k *= 2
-        else:
-            hi = k
+        k = start + sign * step
+        if sign * (k - stop) >= 0:
+            k = stop
+        if not ok(k):
+            bad = k
             break
-    while hi - lo > 1:  # prefix(lo) <= eta < prefix(hi)
-        mid = (lo + hi) // 2
-        if prefix(mid) <= eta:
-            lo = mid
+        good = k
+        if k == stop:
+            return k
+        step *= 2
+    while abs(bad - good) > 1:  # ok(good), not ok(bad)
+        mid = (good + bad) // 2
+        if ok(mid):
+            good = mid
         else:
-            hi = mid
-    return lo
-
-
-def _high_cut(suffix: Callable[[int], Mass], n: int, eta: Mass) -> int:
-    """The smallest b in [0, n] with suffix(b) <= eta (suffix(n) = 0)."""
-    lo, hi, step = -1, n, 1
-    while True:
-        k = max(n - step, 0)
-        if suffix(k) <= eta:
-            hi = k
-            if k == 0:
-                return 0
-            step *= 2
-        else:
-            lo = k
-            break
-    while hi - lo > 1:  # suffix(lo) > eta >= suffix(hi)
-        mid = (lo + hi) // 2
-        if suffix(mid) <= eta:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+            bad = mid
+    return good
 
 
 def _clamp(a: int, b: int, n: int) -> tuple[int, int]:
