@@ -33,6 +33,7 @@ from certify.accounting.pld import (
     composed_epsilon,
 )
 from certify.accounting.pld_cuts import cut_points
+from certify.accounting.pld_invert import reflected_upper_delta
 from certify.accounting.pld_lower import lower_discretisation
 from certify.accounting.pld_step import (
     Coarsening,
@@ -447,6 +448,29 @@ def test_add_remove_encloses_the_maximum_of_the_two_directions() -> None:
     low, high = max(p.lower for p in parts), max(p.upper for p in parts)
     assert both.rel_width <= 1e-3
     assert both.lower <= high and low <= both.upper
+
+
+@pytest.mark.parametrize(("sigma", "q"), [("1", "0.05"), ("0.7", "0.3")])
+def test_reflected_profile_bounds_the_reverse_pair(sigma: str, q: str) -> None:
+    """e^eps D_up(-eps) - e^eps + 1 from the remove pair's one-step upper measure bounds the add
+    pair's delta(eps) (its closed form, certified) from above, tightly on a fine grid; and from
+    a 3-step remove composition it lies above the add composition's certified lower bound."""
+    h = Fraction(1, 512)
+    with ctx.workprec(128):
+        step = upper_discretisations(Fraction(sigma), Fraction(q), h, 64, 1e-14, 128, {})
+        remove = step["remove"]
+        add = SubsampledGaussian(sigma, q, neighbours="add")
+        for eps in (Fraction(0), Fraction(1, 10), Fraction(1, 2), Fraction(1)):
+            bound = Bound.from_arb(reflected_upper_delta(remove, eps), 128)
+            exact = add.delta(eps, Target(rel=1e-12))
+            assert exact.upper <= bound.upper
+            assert bound.upper - exact.lower <= Decimal("1e-4") * max(exact.upper,
+                                                                       Decimal("1e-6"))
+        three = grid.power(remove, 3, 0)
+        low = grid.power(lower_discretisation(Fraction(sigma), Fraction(q), h, "add", 64,
+                                              1e-14), 3, 0)
+        for eps in (Fraction(1, 10), Fraction(1, 2)):
+            assert grid.delta_ball(low, eps) <= reflected_upper_delta(three, eps)
 
 
 def test_a_trailing_direction_is_refined_only_until_it_drops_out() -> None:

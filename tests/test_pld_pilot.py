@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from certify.accounting import pld_pilot
+from certify.accounting import pld, pld_pilot
 from certify.accounting.pld import composed_epsilon
 from certify.accounting.pld_compose import Composer, check_phases
 from certify.accounting.pld_refine import pilot_start
@@ -147,9 +147,13 @@ def test_no_pilot_for_short_or_unsuitable_compositions() -> None:
     assert pilot_start(composer, ["remove"], 1e-3, lambda c: math.nan, 1 << 19, None) is None
 
 
-def test_a_trailing_direction_gets_only_its_upper_bound(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the pilot seeing add trail remove by 2%, the first level composes add's upper measure
-    only (the answer's lower end is remove's); the answer still lies within the two directions'
+@pytest.mark.parametrize("reflect", [True, False])
+def test_a_trailing_direction_gets_only_an_upper_bound(monkeypatch: pytest.MonkeyPatch,
+                                                       reflect: bool) -> None:
+    """With the pilot seeing add trail remove by 2%, the first level bounds add from remove's
+    upper measure (the reverse pair's profile, pld_invert.reflected_upper_delta) and composes no
+    add pipeline at all; with that shortcut off, it composes add's upper measure only (the
+    answer's lower end is remove's). Either way the answer lies within the two directions'
     separate certified intervals' maximum."""
     calls: list[tuple[str, bool]] = []
     original = Composer.composed
@@ -160,10 +164,12 @@ def test_a_trailing_direction_gets_only_its_upper_bound(monkeypatch: pytest.Monk
         return original(self, plan, direction, upper, low)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Composer, "composed", spy)
+    if not reflect:
+        monkeypatch.setattr(pld, "_reflected_epsilon", lambda *args: None)
     phases, goal = [("2", "0.001", 10_000)], Target(rel=1e-3)
     both = composed_epsilon(phases, "1e-5", target=goal)
-    assert ("add", True) in calls and ("add", False) not in calls
-    assert ("remove", False) in calls
+    assert ("add", True) in calls if not reflect else not any(d == "add" for d, _ in calls)
+    assert ("add", False) not in calls and ("remove", False) in calls
     monkeypatch.setattr(Composer, "composed", original)
     parts = [composed_epsilon(phases, "1e-5", neighbours=n, target=goal)
              for n in ("remove", "add")]

@@ -65,8 +65,15 @@ from certify._validate import (
 )
 from certify.accounting.pld_compose import Composer, Phase, Plan, check_phases
 from certify.accounting.pld_grid import GridPLD
-from certify.accounting.pld_invert import lower_delta, lower_epsilon, upper_delta, upper_epsilon
-from certify.accounting.pld_refine import EPSILON_SHARE, PILOT_MIN_DELTA, refine
+from certify.accounting.pld_invert import (
+    lower_delta,
+    lower_epsilon,
+    reflected_upper_delta,
+    to_fraction,
+    upper_delta,
+    upper_epsilon,
+)
+from certify.accounting.pld_refine import EPSILON_SHARE, PILOT_MIN_DELTA, Reflect, refine
 from certify.accounting.pld_step import DIRECTIONS
 from certify.mechanisms.gaussian import GaussianMechanism
 from certify.mechanisms.subsampled import SubsampledGaussian
@@ -116,7 +123,9 @@ def composed_delta(phases: object, epsilon: object, *, neighbours: object = "add
     return refine(composer, dirs, goal, max_nodes, evaluate, lambda b: max(b, 1e-300),
                    f"composed delta(epsilon={e_float:g})", unit_range=True, fixed=fixed,
                    epsilon=e_float, read_from=lambda _previous, _h: eps,
-                   pilot=lambda c: c.delta(e_float))
+                   pilot=lambda c: c.delta(e_float),
+                   reflect=Reflect(lambda _previous, h: -eps - 4 * h,
+                                   lambda up, mirror: _reflected_delta(up, mirror, eps)))
 
 
 def _add_loss_bounded_by(phases: tuple[Phase, ...], eps: Fraction) -> bool:
@@ -158,7 +167,9 @@ def composed_epsilon(phases: object, delta: object, *, neighbours: object = "add
     return refine(composer, dirs, goal, max_nodes, evaluate, lambda _b: d_float,
                    f"composed epsilon(delta={d_float:g})", unit_range=False,
                    share=EPSILON_SHARE, read_from=_epsilon_read_from,
-                   pilot=lambda c: c.epsilon(d_float) if d_float >= PILOT_MIN_DELTA else math.nan)
+                   pilot=lambda c: c.epsilon(d_float) if d_float >= PILOT_MIN_DELTA else math.nan,
+                   reflect=Reflect(_reflected_low,
+                                   lambda up, mirror: _reflected_epsilon(up, mirror, dlt)))
 
 
 def _epsilon_read_from(previous: Bound | None, h: Fraction) -> Fraction | None:
@@ -173,6 +184,39 @@ def _epsilon_read_from(previous: Bound | None, h: Fraction) -> Fraction | None:
     lower, upper = Fraction(previous.lower), Fraction(previous.upper)
     low = lower - (upper - lower) - 4 * h
     return low if low > 0 else None
+
+
+def _reflected_delta(up: GridPLD, mirror: tuple[arb, arb | None], eps: Fraction
+                     ) -> tuple[arb, arb] | None:
+    """A trailing direction's delta(eps) from its mirror's upper measure
+    (:func:`~certify.accounting.pld_invert.reflected_upper_delta`), when it is certified not to
+    exceed the mirror's lower end (then the maximum over the directions is the mirror's)."""
+    value = reflected_upper_delta(up, eps)
+    return (arb(0), value) if bool(value <= mirror[0]) else None
+
+
+def _reflected_low(previous: Bound | None, h: Fraction) -> Fraction | None:
+    """Where a mirror's upper measure must be resolved from for :func:`_reflected_epsilon`: the
+    trailing answer lies below the previous level's upper end (the pilot's estimate at the
+    first level), and is read at minus it. Only work depends on it."""
+    if previous is None or not previous.upper.is_finite():
+        return None
+    return -Fraction(previous.upper) - 4 * h
+
+
+def _reflected_epsilon(up: GridPLD, mirror: tuple[arb, arb | None], delta: Fraction
+                       ) -> tuple[arb, arb] | None:
+    """A trailing direction's eps(delta) bounded by its mirror's lower end ``L``: certified
+    when the reverse profile from the mirror's upper measure is <= delta at ``L``
+    (:func:`~certify.accounting.pld_invert.reflected_upper_delta`; delta(.) is non-increasing,
+    so the trailing eps(delta) <= L). None when that is not certified."""
+    low = mirror[0]
+    if not (low.is_finite() and low > 0):
+        return None
+    end = low.lower()  # exact
+    bound = reflected_upper_delta(up, to_fraction(end))
+    certified = bool(bound <= arb(delta.numerator) / delta.denominator)
+    return (arb(0), end) if certified else None
 
 
 def _closed_form(phases: tuple[Phase, ...], neighbours: str

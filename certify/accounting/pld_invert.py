@@ -41,6 +41,22 @@ def lower_delta(pld: GridPLD, eps: Fraction) -> arb:
     return lo if lo > 0 else arb(0)
 
 
+def reflected_upper_delta(pld: GridPLD, eps: Fraction) -> arb:
+    """An exact arb >= the *reverse* pair's delta(eps), from an upper pipeline of the pair.
+
+    For probability measures and a in (0, 1], taking complements,
+    ``sup_S [P(S) - a Q(S)] = 1 - a + a sup_S [Q(S) - P(S) / a]``: with ``a = e^-eps`` the
+    reverse pair's ``delta'(eps) = e^eps D(-eps) - e^eps + 1``, D this pair's profile at the
+    *negative* order -eps. That is increasing in D, and an upper pipeline's D bounds the true one
+    at every eps, negative ones included (its measure dominates for every ``a >= 0``:
+    :mod:`certify.accounting.pld_step`, :mod:`certify.accounting.pld_grid`), so the reverse
+    pair's profile needs no pipeline of its own where this bound suffices. Its accuracy is that
+    of the measure at losses near -eps, which the merging rule and a partial last product read
+    from above -eps do not aim at: a caller uses it only where it certifies what is needed."""
+    e = _exact(eps).exp()
+    return (e * delta_ball(pld, -eps) - e + 1).upper()
+
+
 def upper_epsilon(pld: GridPLD, delta: Fraction) -> arb | None:
     """An exact arb eps >= 0 with certified D_up(eps) <= delta (so eps(delta) <= it), or None
     when the mass at +infinity alone exceeds delta (no finite eps is certified)."""
@@ -126,5 +142,5 @@ def as_float(x: arb) -> float:
     return float(x.mid()) if x.is_finite() else math.inf
 
 
-__all__ = ["as_float", "lower_delta", "lower_epsilon", "to_fraction", "upper_delta",
-           "upper_epsilon"]
+__all__ = ["as_float", "lower_delta", "lower_epsilon", "reflected_upper_delta", "to_fraction",
+           "upper_delta", "upper_epsilon"]

@@ -16,6 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
@@ -58,6 +59,20 @@ EPSILON_SHARE = 0.5
 #: (upper measure, lower measure or None) -> (lower bound, upper bound or None); without a lower
 #: measure the lower bound is 0 (eps and delta are >= 0)
 Evaluate = Callable[[GridPLD, "GridPLD | None"], tuple[arb, "arb | None"]]
+#: the reverse direction of each add/remove direction (the pair with P and Q swapped)
+MIRROR = {"remove": "add", "add": "remove"}
+
+
+@dataclass(frozen=True)
+class Reflect:
+    """How a trailing direction's answer may come from its mirror's upper measure
+    (:func:`~certify.accounting.pld_invert.reflected_upper_delta`): ``low(previous, h)`` is the
+    loss from which the mirror's upper measure must then be resolved (below minus the trailing
+    answer), ``bound(upper measure, mirror's enclosure)`` the trailing direction's (lower, upper)
+    when it is certified not to exceed the mirror's lower end, else None."""
+
+    low: Callable[[Bound | None, Fraction], Fraction | None]
+    bound: Callable[[GridPLD, tuple[arb, arb | None]], tuple[arb, arb] | None]
 
 
 def refine(composer: Composer, dirs: tuple[str, ...], goal: Target, max_nodes: int,
@@ -65,7 +80,8 @@ def refine(composer: Composer, dirs: tuple[str, ...], goal: Target, max_nodes: i
            unit_range: bool, fixed: dict[str, tuple[arb, arb]] | None = None,
            epsilon: float | None = None, share: float = DELTA_SHARE,
            read_from: Callable[[Bound | None, Fraction], Fraction | None] | None = None,
-           pilot: Callable[[pld_pilot.Composed], float] | None = None) -> Bound:
+           pilot: Callable[[pld_pilot.Composed], float] | None = None,
+           reflect: Reflect | None = None) -> Bound:
     """Shrink h until ``goal`` is met; each level's enclosure is valid, the best is kept.
     ``fixed``: directions whose (lower, upper) is known exactly and need no grid; ``epsilon``:
     the eps of a delta(eps) query (an eps(delta) query uses each level's answer), where the
@@ -73,7 +89,9 @@ def refine(composer: Composer, dirs: tuple[str, ...], goal: Target, max_nodes: i
     relative target (times the delta scale) that rounding and truncation may cost in delta
     (:data:`DELTA_SHARE`, :data:`EPSILON_SHARE`); ``read_from(previous level's bound, h)``: the
     loss from which the composed measures are read (None: all of them); ``pilot``: the query on
-    a float composed measure, for :func:`pilot_start` (which then chooses the first level)."""
+    a float composed measure, for :func:`pilot_start` (which then chooses the first level);
+    ``reflect``: a direction the pilot sees trailing is first bounded from its mirror's upper
+    measure (:class:`Reflect`), and composed only if that does not certify it below."""
     h = dyadic(initial_h(composer.phases, dirs))
     rel = goal.rel if goal.rel is not None else 1e-3
     scale = delta_scale(1e-15)
@@ -101,11 +119,17 @@ def refine(composer: Composer, dirs: tuple[str, ...], goal: Target, max_nodes: i
         if max(p.prec for p in (plan, *plans.values())) > goal.max_prec:
             break
         started = time.perf_counter()
-        lows = {d: read_from(previous, p.h) if read_from is not None else None
-                for d, p in plans.items()}
+        lows = {(d, up): read_from(previous, p.h) if read_from is not None else None
+                for d, p in plans.items() for up in (True, False)}
+        mirrored = reflect if reflect is not None and upper_only else None
+        if mirrored is not None:  # a leader's upper measure must reach its mirror's answer
+            for d in upper_only:
+                m = MIRROR.get(d)
+                if m in plans:
+                    lows[m, True] = _lowest(lows[m, True], mirrored.low(previous, plans[m].h))
         try:
             uppers, composed_nodes = _compose_level(composer, plans, lows, upper_only, evaluate,
-                                                    results)
+                                                    results, mirrored)
         except Inconclusive:
             prec *= 2  # an undecided sign in a discretisation: more bits, same grid
             continue
@@ -148,22 +172,37 @@ def refine(composer: Composer, dirs: tuple[str, ...], goal: Target, max_nodes: i
 
 
 def _compose_level(composer: Composer, plans: Mapping[str, Plan],
-                   lows: Mapping[str, Fraction | None], upper_only: set[str],
-                   evaluate: Evaluate, results: dict[str, tuple[arb, arb | None]]
-                   ) -> tuple[dict[str, GridPLD], int]:
+                   lows: Mapping[tuple[str, bool], Fraction | None], upper_only: set[str],
+                   evaluate: Evaluate, results: dict[str, tuple[arb, arb | None]],
+                   reflect: Reflect | None = None) -> tuple[dict[str, GridPLD], int]:
     """One level: every direction of ``plans`` composed at its plan (only its upper pipeline if
-    in ``upper_only``) and read from its ``lows`` entry, its enclosure stored in ``results``.
+    in ``upper_only``), each pipeline read from its ``lows`` entry (direction, upper), its
+    enclosure stored in ``results``. With ``reflect``, a direction of ``upper_only`` is first
+    bounded from its mirror's upper measure (composed first) and composed only if that fails.
     Returns the composed upper measures and the most nodes any composed measure spans."""
     uppers: dict[str, GridPLD] = {}
     nodes = 0
-    for d, plan in plans.items():
+    for d in sorted(plans, key=lambda x: x in upper_only):  # leaders first
+        plan = plans[d]
+        mirror = MIRROR.get(d)
+        if reflect is not None and d in upper_only and mirror in uppers:
+            with ctx.workprec(plan.prec):
+                found = reflect.bound(uppers[mirror], results[mirror])
+            if found is not None:
+                results[d] = found
+                continue
         with ctx.workprec(plan.prec):
-            up = composer.composed(plan, d, True, lows[d])
-            lo = None if d in upper_only else composer.composed(plan, d, False, lows[d])
+            up = composer.composed(plan, d, True, lows[d, True])
+            lo = None if d in upper_only else composer.composed(plan, d, False, lows[d, False])
             results[d] = evaluate(up, lo)
         uppers[d] = up
         nodes = max(nodes, up.nodes, lo.nodes if lo is not None else 0)
     return uppers, nodes
+
+
+def _lowest(a: Fraction | None, b: Fraction | None) -> Fraction | None:
+    """The lower of two read-from losses (None: read everything)."""
+    return None if a is None or b is None else min(a, b)
 
 
 def _delta_scale(bound: Bound, delta_scale: Callable[[float], float], scale: float) -> float:
@@ -348,5 +387,6 @@ def next_h(h: Fraction, bound: Bound, rel: float, room: float = 8.0,
     return dyadic(float(h) / factor)
 
 
-__all__ = ["DELTA_SHARE", "EPSILON_SHARE", "PILOT_MIN_DELTA", "Evaluate", "PilotStart", "combine",
+__all__ = ["DELTA_SHARE", "EPSILON_SHARE", "MIRROR", "PILOT_MIN_DELTA", "Evaluate", "PilotStart",
+           "Reflect", "combine",
            "next_h", "next_merging", "pilot_start", "refine", "trailing_spacings", "undominated"]
