@@ -38,6 +38,10 @@ The mathematics (each part proved in its module):
   choose grids and boundaries.
 * eps(delta) is inverted from each bound's profile with certified comparisons and the closed-form
   root on a segment (:mod:`certify.accounting.pld_invert`).
+* For add/remove neighbours a direction that trails may be bounded from the other direction's
+  upper measure: the reverse pair's delta(eps) is ``e^eps D(-eps) - e^eps + 1`` in the pair's own
+  profile (:func:`~certify.accounting.pld_invert.reflected_upper_delta`), and the upper
+  pipelines bound D at negative orders too.
 * ``method="auto"`` answers a single phase with ``steps = 1`` by the one-step closed forms
   (:class:`certify.mechanisms.subsampled.SubsampledGaussian`) and a single phase with ``q = 1`` by
   the Gaussian mechanism with noise sigma / sqrt(T) (Balle and Wang 2018, Thm 8;
@@ -47,7 +51,8 @@ The mathematics (each part proved in its module):
 The grid spacing h shrinks (the errors of both discretisations are O(h^2) per step) until the
 requested width (:class:`~certify.numerics.precision.Target`) is met, or the node budget
 ``max_nodes`` would be exceeded: then :class:`~certify.errors.Inconclusive` carries the best
-enclosure.
+enclosure (:mod:`certify.accounting.pld_refine`; one level's composition is
+:mod:`certify.accounting.pld_compose`).
 """
 
 from __future__ import annotations
