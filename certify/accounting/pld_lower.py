@@ -314,15 +314,46 @@ def _certified_mass(weights: tuple[arb | None, ...], lo: list[tuple[arb, arb]],
 
 @dataclass(frozen=True)
 class _Merge:
-    """The merging rule of one sweep: c (:func:`~certify.accounting.pld_step.merge_scale`),
-    the direction's weight and its floor."""
+    """The merging rule of one sweep on the fine grid of
+    :func:`~certify.accounting.pld_step.fine_masses` (node coordinates: the remove loss for
+    ``remove`` and ``add``, ``mirrored`` for add, whose loss is minus it): c
+    (:func:`~certify.accounting.pld_step.merge_scale`), the fine intervals' float masses (as
+    prefix sums) and the direction's weights at their middles, raised to the floor."""
 
     c: float
-    rule: Coarsening
-    floor: float
+    h: float
+    i_lo: int
+    prefix: np.ndarray
+    weights: np.ndarray
+    mirrored: bool
 
-    def weight(self, losses: list[float]) -> float:
-        return max(max(self.rule.weight_at(x) for x in losses), self.floor)
+    def skip(self, loss: float) -> int:
+        """How many nodes ahead the next interval's target lies (1 = the next node) for an
+        interval starting at ``loss``: the merging rule of :mod:`certify.accounting.pld_step`.
+        An interval aimed ``k`` nodes ahead spans about ``W = 2k`` fine widths; ``k`` is the
+        largest power of two with ``W^2 mass(W) F <= c``, ``mass(W)`` the fine intervals' mass
+        over the span and F the largest weight at its ends and middle (checked on the whole
+        span, so that a sparse point never jumps over a dense region; a span past the grid's
+        end is not merged)."""
+        r = -loss if self.mirrored else loss  # the span runs up in node coordinates
+        j = math.floor(r / self.h) - self.i_lo
+        n = self.weights.size
+        if not 0 <= j < n:
+            return 1
+        prefix, weights = self.prefix, self.weights
+        local = max(float(prefix[j + 1] - prefix[j]), 1e-300) * float(weights[j])
+        level = math.floor((math.log2(self.c) - math.log2(local)) / 3)
+        k = (1 << min(max(level, 0), MAX_LEVEL)) // 2
+        while k > 1:
+            width = 2 * k
+            end = j + width
+            if end <= n:
+                mass = float(prefix[end] - prefix[j])
+                f = max(float(weights[j]), float(weights[j + k]), float(weights[end - 1]))
+                if mass * f * width * width <= self.c:
+                    return k
+            k >>= 1
+        return 1
 
 
 def _merge_rule(kind: str, s: float, q: float, h: float, tail: float,
@@ -334,46 +365,13 @@ def _merge_rule(kind: str, s: float, q: float, h: float, tail: float,
     c = merge_scale(w, rule.theta)
     if not c > 0:
         return None
-    i_lo, _ = fine_masses(nodes_kind, s, q, h, tail)
-    mid = (i_lo + 0.5 + np.arange(w.size)) * h
+    i_lo, mass = fine_masses(nodes_kind, s, q, h, tail)
+    mid = (i_lo + 0.5 + np.arange(mass.size)) * h
     f = rule.weight(mid if kind != "add" else -mid)
     top = float(f.max()) if f.size else 0.0
-    return _Merge(c, rule, WEIGHT_FLOOR * top if top > 0 else 1.0)
-
-
-def _skip(pair: Pair, y: float, h: float, up: bool, merge: _Merge | None) -> int:
-    """How many nodes ahead the next interval's target lies (1 = the next node): the merging rule
-    of :mod:`certify.accounting.pld_step`. An interval aimed ``k`` nodes ahead spans about
-    ``W = 2k`` fine widths; ``k`` is the largest power of two with ``W^2 mass(W) F <= c``,
-    ``mass(W)`` the float P- or Q-mass of the loss span of W fine widths from y and F the largest
-    weight at its ends and middle (checked on the whole span, so that a sparse point never jumps
-    over a dense region)."""
-    if merge is None or not math.isfinite(y):
-        return 1
-    lam = pair.loss(y)
-    sign = 1.0 if up else -1.0
-    t0 = pair.tails(y)
-    far = pair.y_of(lam + sign * h)
-    if not math.isfinite(far):
-        return 1
-    t1 = pair.tails(far)
-    p, q = pair.masses(t0, t1) if up else pair.masses(t1, t0)
-    local = max(p, q, 1e-300) * merge.weight([lam, lam + sign * h])
-    # the local guess (one fine width, cube-root rule), then checked on the whole span
-    level = math.floor((math.log2(merge.c) - math.log2(local)) / 3)
-    k = (1 << min(max(level, 0), MAX_LEVEL)) // 2
-    while k > 1:
-        width = 2 * k
-        end = lam + sign * width * h
-        far = pair.y_of(end)
-        if math.isfinite(far):
-            t1 = pair.tails(far)
-            p, q = pair.masses(t0, t1) if up else pair.masses(t1, t0)
-            f = merge.weight([lam, (lam + end) / 2, end])
-            if max(p, q) * f * width * width <= merge.c:
-                return k
-        k >>= 1  # a span beyond the support's end is not merged blindly either
-    return 1
+    floor = WEIGHT_FLOOR * top if top > 0 else 1.0
+    return _Merge(c, h, i_lo, np.concatenate(([0.0], np.cumsum(mass))), np.maximum(f, floor),
+                  kind == "add")
 
 
 def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: bool | str,
@@ -420,7 +418,7 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
         # the next target node strictly past the new start (a sliver margin avoids empty
         # groups), further ahead where the loss density is small
         edge = (pair.loss(y) - float(shift)) / h_f
-        skip = _skip(pair, y, h_f, up, merge)
+        skip = merge.skip(pair.loss(y)) if merge is not None and math.isfinite(y) else 1
         k = math.floor(edge + 1e-3) + skip if up else math.ceil(edge - 1e-3) - skip
     bounds.append(math.inf if up else -math.inf)
     if up:
