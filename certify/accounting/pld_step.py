@@ -228,13 +228,6 @@ class Coarsening:
     def weight(self, loss: np.ndarray) -> np.ndarray:
         return self.density(self.eps - loss)
 
-    def weight_at(self, loss: float) -> float:
-        """:meth:`weight` at one loss (floats)."""
-        density = self.density
-        if isinstance(density, NodeDensity):
-            return density.at(self.eps - loss)
-        return float(density(np.array([self.eps - loss]))[0])
-
 
 def rest_density(pld: GridPLD, window: int = 2) -> NodeDensity:
     """A float density (mass per unit loss) of a composed grid measure, for :class:`Coarsening`:
@@ -265,9 +258,8 @@ def smoothed_density(masses: np.ndarray, first: float, h: float, window: int = 2
 
 
 class NodeDensity:
-    """A density given on the nodes ``first + j h`` (``values[j]``), read at the nearest node
-    (0 off the grid): vectorised by calling it, one float at a time by :meth:`at` (no array
-    overhead: the lower discretisation's merging rule reads it once per interval)."""
+    """A density given on the nodes ``first + j h`` (``values[j]``), read (vectorised, by
+    calling it) at the nearest node, 0 off the grid."""
 
     def __init__(self, values: np.ndarray, first: float, h: float) -> None:
         self.values, self.first, self.h = values, first, h
@@ -279,10 +271,6 @@ class NodeDensity:
         inside = (j >= 0) & (j < self.values.size)
         return np.where(inside, self.values[np.clip(j, 0, self.values.size - 1)
                                             .astype(np.int64)], 0.0)
-
-    def at(self, x: float) -> float:
-        j = round((x - self.first) / self.h)
-        return float(self.values[j]) if 0 <= j < self.values.size else 0.0
 
 
 def merge_scale(weights: np.ndarray, theta: float) -> float:
