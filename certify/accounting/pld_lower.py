@@ -44,15 +44,13 @@ from certify.accounting.pld_grid import GridPLD, to_fixed
 from certify.accounting.pld_step import (
     KINDS,
     MAX_LEVEL,
-    WEIGHT_FLOOR,
     Coarsening,
     between,
     cdf_pair,
-    fine_masses,
     float_replace_loss,
     float_x,
     merge_scale,
-    weighted_masses,
+    merge_weights,
 )
 from certify.errors import InvalidArgument
 from certify.numerics.roots import exact_ball as ball
@@ -361,17 +359,11 @@ def _merge_rule(kind: str, s: float, q: float, h: float, tail: float,
     if rule is None or rule.theta <= 0:
         return None
     nodes_kind = "replace" if kind == "replace" else "remove"
-    _, w = weighted_masses(nodes_kind, s, q, h, tail, {kind: rule})
-    c = merge_scale(w, rule.theta)
+    i_lo, mass, f = merge_weights(nodes_kind, s, q, h, tail, {kind: rule})
+    c = merge_scale(mass * f, rule.theta)
     if not c > 0:
         return None
-    i_lo, mass = fine_masses(nodes_kind, s, q, h, tail)
-    mid = (i_lo + 0.5 + np.arange(mass.size)) * h
-    f = rule.weight(mid if kind != "add" else -mid)
-    top = float(f.max()) if f.size else 0.0
-    floor = WEIGHT_FLOOR * top if top > 0 else 1.0
-    return _Merge(c, h, i_lo, np.concatenate(([0.0], np.cumsum(mass))), np.maximum(f, floor),
-                  kind == "add")
+    return _Merge(c, h, i_lo, np.concatenate(([0.0], np.cumsum(mass))), f, kind == "add")
 
 
 def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: bool | str,

@@ -283,8 +283,18 @@ def merge_scale(weights: np.ndarray, theta: float) -> float:
 
 def weighted_masses(kind: str, s: float, q: float, h: float, tail: float,
                     coarsening: Mapping[str, Coarsening]) -> tuple[int, np.ndarray]:
-    """(i_lo, w): the fine intervals' weights ``m_i F_i`` in the node coordinates of ``kind``
-    (remove coordinates for the shared remove/add nodes: the add loss is minus the remove loss).
+    """(i_lo, w): the fine intervals' weights ``m_i F_i`` (:func:`merge_weights`)."""
+    i_lo, mass, f = merge_weights(kind, s, q, h, tail, coarsening)
+    return i_lo, mass * f
+
+
+def merge_weights(kind: str, s: float, q: float, h: float, tail: float,
+                  coarsening: Mapping[str, Coarsening]
+                  ) -> tuple[int, np.ndarray, np.ndarray]:
+    """(i_lo, m, F): the fine intervals' masses (:func:`fine_masses`) and the merging rule's
+    weights at their middles, raised to :data:`WEIGHT_FLOOR` of the largest, in the node
+    coordinates of ``kind`` (remove coordinates for the shared remove/add nodes: the add loss
+    is minus the remove loss).
     Where both directions have a rule, each one's weights are first divided by their total
     ``sum_i m_i F_i`` (its fine grid's error, up to the common h^2) and the larger counts: the
     rule then adds at most about theta of *each* direction's own error -- the two densities
@@ -304,7 +314,7 @@ def weighted_masses(kind: str, s: float, q: float, h: float, tail: float,
         f = np.maximum.reduce(parts) if parts else np.ones_like(mid)
     top = float(f.max()) if f.size else 0.0
     f = np.maximum(f, WEIGHT_FLOOR * top) if top > 0 else np.ones_like(mid)
-    return i_lo, mass * f
+    return i_lo, mass, f
 
 
 def breakpoints(kind: str, s: float, q: float, h: float, tail: float,
@@ -522,5 +532,5 @@ def upper_discretisations(sigma: Fraction, q: Fraction, h: Fraction, bits: int, 
 __all__ = ["COARSEN", "DIRECTIONS", "KINDS", "MAX_LEVEL", "WEIGHT_FLOOR", "Coarsening",
            "NodeDensity", "UpperSteps", "between", "breakpoints", "cdf_pair", "fine_masses",
            "float_cumulative", "float_replace_loss", "float_x", "interval_masses", "loss_range",
-           "merge_scale", "node_range", "rest_density", "smoothed_density",
+           "merge_scale", "merge_weights", "node_range", "rest_density", "smoothed_density",
            "upper_discretisations", "weighted_masses", "x_of_replace_loss"]
