@@ -14,7 +14,7 @@ from scipy.stats import norm
 
 from certify.accounting import pld, pld_pilot
 from certify.accounting.pld import composed_epsilon
-from certify.accounting.pld_compose import Composer, check_phases
+from certify.accounting.pld_compose import Composer, check_phases, loss_moments
 from certify.accounting.pld_refine import pilot_start
 from certify.mechanisms.gaussian import GaussianMechanism
 from certify.numerics.precision import Target
@@ -175,3 +175,77 @@ def test_a_trailing_direction_gets_only_an_upper_bound(monkeypatch: pytest.Monke
              for n in ("remove", "add")]
     assert max(p.lower for p in parts) <= both.upper and both.lower <= max(p.upper for p in parts)
     assert both.rel_width <= 1e-3
+
+
+def test_mirrored_gaussian_measure_is_its_own_reverse() -> None:
+    """For q = 1 the remove and add pairs are the same Gaussian pair, whose loss law w satisfies
+    e^{-l} w(l) = w(-l) (closed form: N(mu, 2 mu)); so Composed.mirrored of a composed Gaussian
+    measure is that measure again (to the discretisation's O(h^2) and the FFT noise), and its
+    noise bound is small on a loss span of a few units (sigma 8, 16 steps: N(1/8, 1/4))."""
+    h = 2e-3
+    step = pld_pilot.one_step("remove", 8.0, 1.0, h)
+    mean, var = pld_pilot.moments(step, h)
+    comp = pld_pilot.compose([(step, 16)], h, math.sqrt(16 * var), 16 * mean)
+    assert comp is not None
+    found = comp.mirrored()
+    assert found is not None
+    reverse, gain = found
+    assert 0 <= gain < 1e-9
+    lo, hi = max(comp.first, reverse.first), min(comp.first + comp.masses.size,
+                                                 reverse.first + reverse.masses.size)
+    a = comp.masses[lo - comp.first: hi - comp.first]
+    b = reverse.masses[lo - reverse.first: hi - reverse.first]
+    assert np.abs(a - b).max() < 1e-4 * a.max()
+    for delta in (1e-3, 1e-6):
+        assert reverse.epsilon(delta) == pytest.approx(comp.epsilon(delta), rel=1e-3)
+
+
+@pytest.mark.parametrize(("s", "q", "steps", "usable"),
+                         [(2.0, 0.001, 100, True), (1.0, 0.01, 100, True),
+                          (2.0, 0.1, 10_000, False)])
+def test_mirrored_pilot_matches_the_direct_one(s: float, q: float, steps: int,
+                                               usable: bool) -> None:
+    """The add pilot read from remove's composed measures against the add pilot composed on its
+    own: the same extrapolated eps and error coefficient where the noise gate lets it through;
+    at (0.1, 2, 10^4) (eps ~ 34, a loss span of hundreds weighted by e^{-l}) the gate refuses."""
+    phases = [(s, q, steps)]
+    scale = math.sqrt(steps * loss_moments(s, q, "remove")[1])
+
+    def query(c: pld_pilot.Composed) -> float:
+        return c.epsilon(1e-5)
+
+    remove = pld_pilot.estimate(phases, "remove", scale, query)
+    add = pld_pilot.estimate(phases, "add", scale, query)
+    assert remove is not None and add is not None
+    got = pld_pilot.mirrored(remove[0], remove[1], query, 1e-9)
+    if not usable:
+        assert got is None
+        return
+    assert got is not None
+    assert got.value == pytest.approx(add[0].value, rel=1e-6)
+    assert got.error == pytest.approx(add[0].error, rel=1e-2)
+
+
+def test_pilot_reads_a_trailing_add_from_remove(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a delta scale, the pilot composes remove only when add trails and the gate passes
+    (one FFT estimate, not two), and chooses the same first level as with two."""
+    composer = Composer(check_phases([("2", "0.001", 10_000)]))
+
+    def query(c: pld_pilot.Composed) -> float:
+        return c.epsilon(1e-5)
+
+    both = pilot_start(composer, ["remove", "add"], 1e-3, query, 1 << 19, None)
+    kinds: list[str] = []
+    original = pld_pilot.estimate
+
+    def spy(phases: object, kind: str, *args: object) -> object:
+        kinds.append(kind)
+        return original(phases, kind, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pld_pilot, "estimate", spy)
+    one = pilot_start(composer, ["remove", "add"], 1e-3, query, 1 << 19, None,
+                      lambda _b: 1e-5)
+    assert kinds == ["remove"]
+    assert both is not None and one is not None
+    assert one[0] == both[0] and one[1] == both[1]
+    assert one[3] == pytest.approx(both[3], rel=1e-12)

@@ -13,7 +13,11 @@ a first, coarse, certified level. The pilot estimates them in floats instead, in
   masses raised to the number of steps, as in Koskela, Jalko, Honkela 2020), on a circular window
   wide enough that the mass near its seam is negligible (checked; the window doubles otherwise);
 * the query (eps(delta) or delta(eps)) on each, and Richardson's extrapolation of the O(h^2)
-  error: ``C = (a(h) - a(h/2)) / (3 h^2 / 4)``, value ``a(h/2) - C h^2 / 4``.
+  error: ``C = (a(h) - a(h/2)) / (3 h^2 / 4)``, value ``a(h/2) - C h^2 / 4``;
+* the reverse direction (add for remove) can be read from the same composed measures: its loss
+  is minus the loss and its law the loss's law under Q, ``e^{-l}`` times that under P
+  (:meth:`Composed.mirrored`), where the FFT noise so amplified is measured and small
+  (:func:`mirrored`).
 
 The certified lower bound (Jensen barycentres, :mod:`certify.accounting.pld_lower`) is not
 modelled: on issue 5's grid it errs by up to about as much as the upper one, so the pilot
@@ -53,8 +57,13 @@ MAX_STEP_NODES = 1 << 14
 _TAIL = 1e-15
 #: the largest mass allowed near the window's seam (the signed sums: FFT noise cancels there)
 _SEAM = 1e-11
+#: the FFT window's least width, in standard deviations of the composed loss (the seam check
+#: doubles it where the tails are heavier than that)
+_WINDOW = 24
 #: the most FFT bins the pilot may use
 _MAX_BINS = 1 << 21
+#: the largest exponent :meth:`Composed.mirrored` weights a mass by (e^700 < float max)
+_MAX_EXP = 700.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,29 @@ class Composed:
         :func:`certify.accounting.pld_step.rest_density`)."""
         return smoothed_density(np.maximum(self.masses, 0.0), self.first * self.h, self.h,
                                 window)
+
+    def mirrored(self) -> tuple[Composed, float] | None:
+        """The composed measure of the reverse pair (P and Q swapped) and a bound on what the
+        FFT noise adds to its profile; None when the weights below would overflow.
+
+        The reverse pair's loss is ``-L`` and its law is that of L under Q, ``dQ = e^{-L} dP``
+        (for a product of pairs too: losses add, densities multiply), so its mass at loss
+        ``-l`` is ``e^{-l} m_l``; the +infinity mass (Q-mass 0) goes to -infinity and drops
+        out. The noise of an FFT power is about the same in every bin, so it is measured where
+        the true masses are negligible -- the largest ``|m|`` in the outer sixteenths of the
+        window, the seam :func:`compose` checked -- and the reverse profile at any eps >= 0
+        gains at most that times ``sum_{l < 0} e^{-l}`` (its losses above 0)."""
+        loss = (self.first + np.arange(self.masses.size)) * self.h
+        if self.masses.size == 0 or -loss[0] > _MAX_EXP:
+            return None
+        weights = np.exp(-loss)
+        seam = max(self.masses.size // 16, 1)
+        noise = max(float(np.abs(self.masses[:seam]).max()),
+                    float(np.abs(self.masses[-seam:]).max()))
+        gain = noise * float(weights[loss < 0].sum())
+        reverse = Composed(-(self.first + self.masses.size - 1), (self.masses * weights)[::-1],
+                           0.0, self.h)
+        return reverse, gain
 
     def delta(self, eps: float) -> float:
         """``D(eps) = infinity + sum_{l > eps} m_l (1 - e^{eps - l})`` (floats)."""
@@ -180,9 +212,10 @@ def moments(step: Step, h: float) -> tuple[float, float]:
 def compose(steps: Sequence[tuple[Step, int]], h: float, spread: float, centre: float
             ) -> Composed | None:
     """The composition of ``count`` copies of each step by FFT powers on a circular window about
-    ``centre`` (the composed mean), at least 40 ``spread`` (its standard deviation) wide and
-    doubled while the mass near the seam exceeds :data:`_SEAM`; None beyond the bin budget."""
-    bins = 1 << max(10, math.ceil(math.log2(max(40 * spread / h, 1.0) + 1)))
+    ``centre`` (the composed mean), at least :data:`_WINDOW` ``spread`` (its standard
+    deviation) wide and doubled while the mass near the seam exceeds :data:`_SEAM`; None beyond
+    the bin budget."""
+    bins = 1 << max(10, math.ceil(math.log2(max(_WINDOW * spread / h, 1.0) + 1)))
     width = max(st.masses.size for st, _ in steps)
     first = sum(st.first * n for st, n in steps)
     infinity = 1.0 - math.prod((1.0 - st.infinity) ** n for st, n in steps)
@@ -224,10 +257,12 @@ def _power(z: np.ndarray, n: int) -> np.ndarray:
 @dataclass(frozen=True)
 class Estimate:
     """A direction's pilot: the extrapolated answer, the upper bound's error coefficient C (error
-    about C h^2) and the composed measure at the finer spacing (for the merging rule)."""
+    about C h^2) and the composed measures at the two spacings (the finer one, ``rest``, for
+    the merging rule)."""
 
     value: float
     error: float
+    coarse: Composed
     rest: Composed
 
     def spacing(self, width: float) -> float:
@@ -257,24 +292,42 @@ def estimate(phases: Sequence[tuple[float, float, int]], kind: str, scale: float
     spread = math.sqrt(variance)
     if not (spread > 0 and math.isfinite(centre)):
         return None
-    answers = []
-    rest: Composed | None = None
+    measures = []
     for spacing in (2 * h, h):
         steps = coarse_steps if spacing > h else [(one_step(kind, s, q, h), n)
                                                  for s, q, n in phases]
         composed = compose(steps, spacing, spread, centre)
         if composed is None:
             return None
-        answers.append(query(composed))
-        rest = composed
-    coarse, fine = answers
-    if rest is None or not (math.isfinite(coarse) and math.isfinite(fine)):
+        measures.append(composed)
+    found = _extrapolated(measures[0], measures[1], h, query)
+    return None if found is None else (found, h)
+
+
+def mirrored(found: Estimate, h: float, query: Callable[[Composed], float], budget: float
+             ) -> Estimate | None:
+    """The reverse direction's pilot read from ``found``'s composed measures
+    (:meth:`Composed.mirrored`) instead of composed anew, or None when the amplified FFT noise
+    may add more than ``budget`` to its profile (far negative losses weigh e^{-l}: at a loss
+    span of tens the noise would swamp the answer)."""
+    coarse, fine = found.coarse.mirrored(), found.rest.mirrored()
+    if coarse is None or fine is None or not max(coarse[1], fine[1]) <= budget:
         return None
-    error = (coarse - fine) / (3 * h * h)  # a(2h) - a(h) = C (4 - 1) h^2
+    return _extrapolated(coarse[0], fine[0], h, query)
+
+
+def _extrapolated(coarse: Composed, fine: Composed, h: float,
+                  query: Callable[[Composed], float]) -> Estimate | None:
+    """Richardson's extrapolation of the query on the measures at spacings 2h and h (module
+    docstring); None when an answer is not finite or the errors do not fall with h."""
+    a_coarse, a_fine = query(coarse), query(fine)
+    if not (math.isfinite(a_coarse) and math.isfinite(a_fine)):
+        return None
+    error = (a_coarse - a_fine) / (3 * h * h)  # a(2h) - a(h) = C (4 - 1) h^2
     if not error > 0:
         return None
-    return Estimate(fine - error * h * h, error, rest), h
+    return Estimate(a_fine - error * h * h, error, coarse, fine)
 
 
 __all__ = ["MAX_STEP_NODES", "PILOT_SPACING", "WIDTH_PER_ERROR", "Composed", "Estimate", "Step",
-           "compose", "estimate", "moments", "one_step", "step_nodes"]
+           "compose", "estimate", "mirrored", "moments", "one_step", "step_nodes"]

@@ -101,7 +101,8 @@ def refine(composer: Composer, dirs: tuple[str, ...], goal: Target, max_nodes: i
     best: Bound | None = None
     previous: Bound | None = None
     lagging: dict[str, Fraction] = {}  # a coarser spacing for a direction that trails
-    start = pilot_start(composer, active, rel, pilot, max_nodes, epsilon) if pilot else None
+    start = pilot_start(composer, active, rel, pilot, max_nodes, epsilon, delta_scale) if pilot \
+        else None
     # a direction the pilot sees trailing needs only its upper bound (the answer's lower end is
     # the maximum of the lower ends, which the leader gives); from the second level on, both
     upper_only: set[str] = set()
@@ -223,6 +224,9 @@ _PILOT_AIM = 0.8
 #: and the pilot's width model misses as often as it helps (measured for T = 2 to 7 on issue 5's
 #: (q, sigma) grid); such compositions start with a coarse certified level, which costs little
 _PILOT_MIN_STEPS = 10
+#: the most a mirrored pilot's FFT noise may add to the reverse profile, relative to the
+#: query's delta scale (:func:`_mirrored_estimate`)
+_MIRROR_NOISE = 1e-4
 #: below this delta the pilot's floats (FFT noise about 1e-16 of the total mass) are not used
 PILOT_MIN_DELTA = 1e-10
 PilotStart = tuple[Fraction, dict[str, Fraction], dict[str, Coarsening], float]
@@ -230,14 +234,17 @@ PilotStart = tuple[Fraction, dict[str, Fraction], dict[str, Coarsening], float]
 
 def pilot_start(composer: Composer, active: list[str], rel: float,
                  query: Callable[[pld_pilot.Composed], float], max_nodes: int,
-                 epsilon: float | None) -> PilotStart | None:
+                 epsilon: float | None,
+                 delta_scale: Callable[[float], float] | None = None) -> PilotStart | None:
     """The first certified level from a float pilot (:mod:`certify.accounting.pld_pilot`): the
     spacing at which the leading direction's predicted width is ``_PILOT_AIM`` of the target,
     coarser spacings for a direction whose estimate trails the leader's by more than its own
     predicted error (the rule of :func:`trailing_spacings`), the merging rule from the pilot's
     composed measures, and the leading estimate. None -- the usual coarse first level -- for
     fewer than ``_PILOT_MIN_STEPS`` steps, a pilot that is not usable, or a spacing beyond the
-    node budget.
+    node budget. ``delta_scale`` (of an answer: the query's delta, or the answer for a delta(eps)
+    query): with it, a direction trailing its mirror may be read from the mirror's pilot
+    (:func:`_mirrored_estimate`); without, every direction gets its own.
     Floats: only work depends on it."""
     if composer.total_steps < _PILOT_MIN_STEPS or not active:
         return None
@@ -247,7 +254,10 @@ def pilot_start(composer: Composer, active: list[str], rel: float,
                           for p in composer.phases))
     estimates: dict[str, tuple[pld_pilot.Estimate, float]] = {}
     for d in active:
-        found = pld_pilot.estimate(phases, d, scale, query)
+        found = None if delta_scale is None else \
+            _mirrored_estimate(estimates, d, rel, query, delta_scale)
+        if found is None:
+            found = pld_pilot.estimate(phases, d, scale, query)
         if found is None:
             return None
         estimates[d] = found
@@ -271,6 +281,26 @@ def pilot_start(composer: Composer, active: list[str], rel: float,
                                 pld_step.COARSEN)
                   for d, (est, _) in estimates.items()} if pld_step.COARSEN > 0 else {}
     return dyadic(h), lagging, coarsening, lead
+
+
+def _mirrored_estimate(estimates: Mapping[str, tuple[pld_pilot.Estimate, float]], d: str,
+                       rel: float, query: Callable[[pld_pilot.Composed], float],
+                       delta_scale: Callable[[float], float]
+                       ) -> tuple[pld_pilot.Estimate, float] | None:
+    """Direction d's pilot read from its mirror's composed measures (:func:`pld_pilot.mirrored`;
+    no second FFT composition) when the mirror has been estimated, the amplified FFT noise stays
+    below :data:`_MIRROR_NOISE` of the query's delta scale, and d trails the mirror by more than
+    the relative target (then only the trailing rule and the mirrored check of :class:`Reflect`
+    use it; a direction that may lead gets its own pilot, whose error model sets h)."""
+    mirror = MIRROR.get(d)
+    if mirror is None or mirror not in estimates:
+        return None
+    other, h = estimates[mirror]
+    budget = _MIRROR_NOISE * delta_scale(other.value)
+    found = pld_pilot.mirrored(other, h, query, budget)
+    if found is None or not found.value < other.value * (1 - rel):
+        return None
+    return found, h
 
 
 def trailing_spacings(results: Mapping[str, tuple[arb, arb | None]], active: list[str],
