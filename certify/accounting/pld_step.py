@@ -104,6 +104,7 @@ WEIGHT_FLOOR = 1e-9
 _Pair = tuple[arb, arb]
 #: an upper bound on sup phi = 1/sqrt(2 pi) = 0.3989...
 _PHI_MAX = arb(0.4)
+_ZERO = arb(0)
 #: below this argument Arb's erfc at prec + _GUARD bits is used directly (cdf_pair)
 _DIRECT_MAX = 64
 _GUARD = 24
@@ -374,11 +375,20 @@ def _tail_at(t: arb) -> arb:
     accurate (moderate t), else :func:`certify.numerics.special.normal_cdf` (both rigorous)."""
     if t < _DIRECT_MAX:
         prec = ctx.prec
-        with ctx.workprec(prec + _GUARD):
-            value = (t / arb(2).sqrt()).erfc() / 2
+        ctx.prec = prec + _GUARD  # restored below (cheaper than a workprec context per call)
+        try:
+            value = (t / _sqrt2(prec + _GUARD)).erfc() / 2
+        finally:
+            ctx.prec = prec
         if value.is_finite() and value.rel_accuracy_bits() >= prec - 3:
             return value
     return normal_cdf(-t)
+
+
+@lru_cache(maxsize=16)
+def _sqrt2(prec: int) -> arb:
+    """sqrt(2) as Arb computes it at ``prec`` bits (the ambient precision of the caller)."""
+    return arb(2).sqrt()
 
 
 def cdf_pair(z: arb) -> _Pair:
@@ -387,13 +397,17 @@ def cdf_pair(z: arb) -> _Pair:
     Evaluated at the (exact) midpoint m only, widened by ``r sup|phi|`` over the ball (mean value
     theorem; ``phi(t) <= 0.4 e^{-t^2/2}`` as 1/sqrt(2 pi) < 0.4, and phi decreases in |t|, so the
     sup is at ``|m| - r``): one evaluation instead of one per endpoint, and the widening stays
-    relative to the tail's size however deep the tail.
+    relative to the tail's size however deep the tail (an exact z is not widened).
     """
     m, r = z.mid(), z.rad()
-    t = abs(m) - r
-    slope = (-(t * t) / 2).exp() * _PHI_MAX if t > 0 else _PHI_MAX
-    err = arb(0, (r * slope).upper())
-    tail = _tail_at(abs(m)) + err
+    a = abs(m)
+    if r == 0:
+        err = _ZERO
+    else:
+        t = a - r
+        slope = (-(t * t) / 2).exp() * _PHI_MAX if t > 0 else _PHI_MAX
+        err = arb(0, (r * slope).upper())
+    tail = _tail_at(a) + err
     if m > 0:
         return 1 - tail, tail
     return tail, 1 - tail
