@@ -106,7 +106,7 @@ def test_log_suffix_sums_match_the_logarithmic_recursion(spacing: float) -> None
     m[-25:] = 0.0
     m[5000:5100] = 0.0
     loss = (np.arange(m.size) - 3000) * spacing
-    got = pld_pilot._log_suffix_sums(m, loss)
+    got = pld_pilot.log_suffix_sums(m, loss)
     for k in (0, 39, 40, 4999, 5050, 12_345, 19_974, 19_975, 19_999):
         terms = m[k:].astype(np.longdouble) * np.exp(-loss[k:].astype(np.longdouble))
         total = terms.sum()

@@ -82,6 +82,9 @@ class GridPLD:
     #: steer the merging rule), ``span`` the number of nodes the product spans without that cut
     factors: tuple[Factor, Factor] | None = field(default=None, compare=False)
     span: int = 0
+    #: the coefficients as ``uint64`` words when the composition loop had them (only float
+    #: steering reads them -- :meth:`float_masses`, the inversions' first guesses)
+    words: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def lumped(self) -> bool:
@@ -106,6 +109,8 @@ class GridPLD:
 
     def float_masses(self) -> np.ndarray:
         """The masses as floats in units of 1 (only for steering grids)."""
+        if self.words is not None:
+            return self.words.astype(float) * 2.0 ** (-self.bits)
         return np.array([float(c) for c in self.poly.coeffs()]) * 2.0 ** (-self.bits)
 
 
@@ -340,7 +345,7 @@ def _to_words(pld: GridPLD, masses: list[int] | None = None) -> Words | None:
 def _from_words(x: Words, like: GridPLD, shift: Fraction,
                 factors: tuple[Factor, Factor] | None = None, span: int = 0) -> GridPLD:
     return GridPLD(x.offset, fmpz_poly(x.w.tolist()), fmpz(x.infinity), like.bits, like.upper,
-                   like.h, shift, factors, span)
+                   like.h, shift, factors, span, x.w)
 
 
 def _as_grid(term: _Term, like: GridPLD) -> GridPLD:

@@ -6,6 +6,9 @@ and on each segment ``[l_{k-1}, l_k)`` equals ``2^-bits (inf + S1_k - e^eps S2_k
 ``i >= k``), so ``D(eps) = delta`` has the closed-form root ``log((inf + S1_k - delta 2^bits) /
 S2_k)`` in the segment where D crosses delta. The segment is found by bisection on certified
 comparisons at the nodes; a comparison that stays undecided only widens the answer to a node.
+The bisection starts from a bracket galloped out from a float guess of the crossing (D at every
+node by suffix sums, when the measure's words are at hand), so it usually takes two certified
+evaluations instead of log2(nodes); only its cost depends on the guess.
 
 * An *upper* pipeline's D bounds the true delta(eps) from above, so any eps with certified
   ``D_up(eps) <= delta`` bounds the true ``eps(delta) = inf{eps >= 0 : delta(eps) <= delta}``
@@ -19,11 +22,14 @@ comparisons at the nodes; a comparison that stays undecided only widens the answ
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
 
+import numpy as np
 from flint import arb
 
 from certify.accounting.pld_grid import GridPLD, delta_ball, first_above, segment_root_ball
+from certify.accounting.pld_pilot import log_suffix_sums
 
 
 def _exact(x: Fraction) -> arb:
@@ -70,13 +76,10 @@ def upper_epsilon(pld: GridPLD, delta: Fraction) -> arb | None:
     hi = n - 1  # at the top node D = inf 2^-bits < delta (certified above)
     if lo > hi or not _node_le(pld, hi, d):  # pragma: no cover - excluded by the checks above
         return None
-    while lo < hi:  # find the first node with certified D <= delta
-        mid = (lo + hi) // 2
-        if _node_le(pld, mid, d):
-            hi = mid
-        else:
-            lo = mid + 1
-    k = hi
+    profile = _float_profile(pld, lo)
+    guess = None if profile is None else lo + int(np.argmax(profile <= float(delta)))
+    # the first node with certified D <= delta
+    k = first_true(lambda i: _node_le(pld, i, d), lo, hi, guess)
     best = _exact(pld.loss(k))
     left = pld.loss(k - 1) if k > 0 else None
     if left is not None and left < 0:
@@ -100,14 +103,62 @@ def lower_epsilon(pld: GridPLD, delta: Fraction) -> arb:
     if lo >= n or not _node_gt(pld, lo, d):
         # D_lo > delta at 0 but not at the first node above 0: root in [0, l_lo)
         return _segment_lower(pld, lo, delta, Fraction(0))
-    hi = n - 1
-    while lo < hi:  # the last node with certified D > delta
-        mid = (lo + hi + 1) // 2
-        if _node_gt(pld, mid, d):
-            lo = mid
+    profile = _float_profile(pld, lo)
+    guess = None if profile is None else lo + int(np.count_nonzero(profile > float(delta)))
+    # the last node with certified D > delta: one before the first without, where the index n
+    # past the top counts as without (never evaluated)
+    last = first_true(lambda i: not _node_gt(pld, i, d), lo + 1, n, guess) - 1
+    return _segment_lower(pld, last + 1, delta, pld.loss(last))
+
+
+def first_true(pred: Callable[[int], bool], lo: int, hi: int, guess: int | None = None) -> int:
+    """The smallest k in [lo, hi] with ``pred(k)``, for a predicate that is False then True
+    with ``pred(hi)`` True (taken as given: never evaluated). Bisection, on a bracket galloped
+    out from ``guess`` when it lies in [lo, hi): steps 1, 2, 4, ... away from it until the
+    predicate changes, so an exact guess costs two evaluations and a guess off by m about
+    2 log2(m) + 2."""
+    if guess is not None and lo <= guess < hi:
+        step = 1
+        if pred(guess):
+            hi = guess
+            while hi - step >= lo:
+                if pred(hi - step):
+                    hi -= step
+                    step *= 2
+                else:
+                    lo = hi - step + 1
+                    break
         else:
-            hi = mid - 1
-    return _segment_lower(pld, lo + 1, delta, pld.loss(lo))
+            lo = guess + 1
+            while lo - 1 + step < hi:
+                if pred(lo - 1 + step):
+                    hi = lo - 1 + step
+                    break
+                lo += step
+                step *= 2
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if pred(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi
+
+
+def _float_profile(pld: GridPLD, start: int) -> np.ndarray | None:
+    """D at the nodes ``start, start + 1, ...`` in floats (suffix sums of the masses and of
+    their ``e^{-l}`` multiples: D(l_i) uses the sums over indices > i), from the measure's words;
+    None without them (only the search's first guess depends on it)."""
+    if pld.words is None or start >= pld.words.size:
+        return None
+    scale = 2.0 ** (-pld.bits)
+    m = pld.words[start:].astype(float) * scale
+    loss = float(pld.shift) + (pld.offset + start + np.arange(m.size)) * float(pld.h)
+    above = np.cumsum(m[::-1])[::-1]
+    log_s2 = log_suffix_sums(m, loss)
+    profile = np.full(m.size, float(pld.infinity) * scale)
+    profile[:-1] += above[1:] - np.exp(loss[:-1] + log_s2[1:])
+    return profile
 
 
 def _segment_lower(pld: GridPLD, k: int, delta: Fraction, left: Fraction) -> arb:
@@ -142,5 +193,5 @@ def as_float(x: arb) -> float:
     return float(x.mid()) if x.is_finite() else math.inf
 
 
-__all__ = ["as_float", "lower_delta", "lower_epsilon", "reflected_upper_delta", "to_fraction",
-           "upper_delta", "upper_epsilon"]
+__all__ = ["as_float", "first_true", "lower_delta", "lower_epsilon", "reflected_upper_delta",
+           "to_fraction", "upper_delta", "upper_epsilon"]

@@ -134,7 +134,7 @@ class Composed:
         m = np.maximum(self.masses[start:], 0.0)
         loss = (self.first + start + np.arange(m.size)) * self.h
         s1 = np.cumsum(m[::-1])[::-1]  # sum over indices >= k
-        log_s2 = _log_suffix_sums(m, loss)  # log sum_{j >= k} m_j e^{-l_j}
+        log_s2 = log_suffix_sums(m, loss)  # log sum_{j >= k} m_j e^{-l_j}
         d_nodes = self.infinity + s1[1:] - np.exp(loss[:-1] + log_s2[1:])  # D(l_i)
         i = int(np.argmax(d_nodes <= delta))  # the first node with D <= delta
         if not d_nodes[i] <= delta:
@@ -151,7 +151,7 @@ class Composed:
 _LINEAR_SPAN = 600.0
 
 
-def _log_suffix_sums(m: np.ndarray, loss: np.ndarray) -> np.ndarray:
+def log_suffix_sums(m: np.ndarray, loss: np.ndarray) -> np.ndarray:
     """``log sum_{j >= k} m_j e^{-l_j}`` for every k (-inf where the sum is 0): scaled by
     ``e^{l_top}`` (every term then lies in [0, m e^600], no overflow) when the losses span less
     than :data:`_LINEAR_SPAN`, in logarithms (``logaddexp``, several times slower) otherwise."""
@@ -330,4 +330,5 @@ def _extrapolated(coarse: Composed, fine: Composed, h: float,
 
 
 __all__ = ["MAX_STEP_NODES", "PILOT_SPACING", "WIDTH_PER_ERROR", "Composed", "Estimate", "Step",
-           "compose", "estimate", "mirrored", "moments", "one_step", "step_nodes"]
+           "compose", "estimate", "log_suffix_sums", "mirrored", "moments", "one_step",
+           "step_nodes"]
