@@ -57,8 +57,12 @@ from certify.numerics.roots import exact_ball as ball
 
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
-#: how far past its node (relative to e^{-n} P) the float balance aims each barycentre
-_AIM = 2.0**-30
+#: how far past its node (relative to e^{-n} P) the float balance aims each barycentre, first
+#: and then where the certified check of that interval fails (the float masses' rounding
+#: outweighed the margin). Each atom moves down by its margin, about ``aim`` in loss, so a
+#: T-fold composition shifts by about T aim: at 2^-30 that was 9e-6 at T = 10^4, 9e-4 of a
+#: delta(eps) whose log falls by 100 per unit eps -- the floor the widths stalled at
+_AIMS = (2.0**-44, 2.0**-36, 2.0**-30)
 #: how many nodes below its target an interval may be placed before it is dropped
 _FALLBACK_NODES = 3
 #: relative (to the interval's width) accuracy of a float boundary
@@ -184,13 +188,14 @@ class Pair:
         return en * p - q, slope if up else -slope
 
 
-def _solve(pair: Pair, y0: float, n: float, up: bool, limit: float) -> float | None:
+def _solve(pair: Pair, y0: float, n: float, up: bool, limit: float, aim: float = _AIMS[0]
+           ) -> float | None:
     """The far end y of an interval grown from y0 (upwards or downwards) whose barycentre is just
     past node n: F(y) = (1 - aim) e^{-n} P - Q over the interval is <= 0 while the interval's
     barycentre is below n (up) and > 0 past it; downwards the signs are reversed. Returns a y with
     F(y) > 0 next to the root, or None when none exists before ``limit`` (float heuristic:
     safeguarded Newton on a bracket)."""
-    en = math.exp(-n) * (1 - _AIM)
+    en = math.exp(-n) * (1 - aim)
     sign = 1.0 if up else -1.0
     t0 = pair.tails(y0)
 
@@ -393,43 +398,66 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
     merge = _merge_rule(kind, s_f, q_f, h_f, tail, coarsening)
     shift, k = _first_node(pair, start, h_f, up)
     sb, qb, hb, shb = ball(sigma), ball(q), ball(h), ball(shift)
-    bounds, nodes = [start], []
+    wp, wq = _certified_weights(pair, qb, False), _certified_weights(pair, qb, True)
+    scale: dict[int, arb] = {}
+
+    def at_or_past(node: int, p: arb, qm: arb) -> bool:
+        """Is the barycentre of (P, Q) masses (p, qm) certified >= shift + node h?"""
+        if node not in scale:
+            scale[node] = (-(shb + hb * node)).exp()
+        return bool(p * scale[node] - qm >= 0)
+
+    def masses(lo: list[tuple[arb, arb]], hi: list[tuple[arb, arb]]) -> tuple[arb, arb]:
+        """Certified (P, Q) masses between two points' CDF pairs (in sweep order)."""
+        a, b = (lo, hi) if up else (hi, lo)
+        return _certified_mass(wp, a, b), _certified_mass(wq, a, b)
+
+    here = _pairs_at(pair, start, sb)
+    nodes: list[int] = []
+    found: list[tuple[arb, arb]] = []  # each interval's certified (P, Q) masses
     y = start
     skip = 1
     while True:
-        nxt = _solve(pair, y, float(shift) + k * h_f, up, limit)
+        target = float(shift) + k * h_f
+        nxt = _solve(pair, y, target, up, limit)
         while (nxt is None or nxt == y) and skip > 1:  # a merged interval that does not fit
             k -= skip // 2 if up else -(skip // 2)
             skip //= 2
-            nxt = _solve(pair, y, float(shift) + k * h_f, up, limit)
+            target = float(shift) + k * h_f
+            nxt = _solve(pair, y, target, up, limit)
         if nxt is None or nxt == y:
             break
+        there = _pairs_at(pair, nxt, sb)
+        p, qm = masses(here, there)
+        for aim in _AIMS[1:]:  # re-aim with a wider margin where the certificate failed
+            if at_or_past(k, p, qm):
+                break
+            wider = _solve(pair, y, target, up, limit, aim)
+            if wider is None or wider == y:
+                break
+            alt = _pairs_at(pair, wider, sb)
+            p_alt, q_alt = masses(here, alt)
+            if at_or_past(k, p_alt, q_alt):
+                nxt, there, p, qm = wider, alt, p_alt, q_alt
         nodes.append(k)
-        bounds.append(nxt)
-        y = nxt
+        found.append((p, qm))
+        y, here = nxt, there
         # the next target node strictly past the new start (a sliver margin avoids empty
         # groups), further ahead where the loss density is small
         edge = (pair.loss(y) - float(shift)) / h_f
         skip = merge.skip(pair.loss(y)) if merge is not None and math.isfinite(y) else 1
         k = math.floor(edge + 1e-3) + skip if up else math.ceil(edge - 1e-3) - skip
-    bounds.append(math.inf if up else -math.inf)
+    end = math.inf if up else -math.inf
+    found.append(masses(here, _pairs_at(pair, end, sb)))
     if up:
         nodes.append(math.floor((pair.loss(y) - float(shift)) / h_f) if math.isfinite(y) else k)
     else:
         nodes.append(k)
-    # certified masses of [bounds[i], bounds[i+1]) (reversed order for a downward sweep)
-    cdf = [_pairs_at(pair, b, sb) for b in bounds]
-    wp, wq = _certified_weights(pair, qb, False), _certified_weights(pair, qb, True)
+    # each interval's mass on its node, or a lower one whose inequality is certified
     groups: dict[int, arb] = {}
-    scale: dict[int, arb] = {}
-    for i, node in enumerate(nodes):
-        a, b = (cdf[i], cdf[i + 1]) if up else (cdf[i + 1], cdf[i])
-        p = _certified_mass(wp, a, b)
-        qm = _certified_mass(wq, a, b)
+    for node, (p, qm) in zip(nodes, found, strict=True):
         for kk in range(node, node - _FALLBACK_NODES - 1, -1):
-            if kk not in scale:
-                scale[kk] = (-(shb + hb * kk)).exp()
-            if p * scale[kk] - qm >= 0:  # barycentre >= shift + kk h, certified
+            if at_or_past(kk, p, qm):  # barycentre >= shift + kk h, certified
                 groups[kk] = groups.get(kk, arb(0)) + p
                 break
     if not groups:
