@@ -249,3 +249,19 @@ def test_pilot_reads_a_trailing_add_from_remove(monkeypatch: pytest.MonkeyPatch)
     assert both is not None and one is not None
     assert one[0] == both[0] and one[1] == both[1]
     assert one[3] == pytest.approx(both[3], rel=1e-12)
+
+
+def test_pilot_starts_a_delta_query_on_a_fine_grid(caplog: pytest.LogCaptureFixture) -> None:
+    """A delta(eps) query at T = 10^4 whose first level needs ~80k nodes (about 17 standard
+    deviations of the composed loss; 1e-3 of delta is far finer than 1e-3 of eps) is started by
+    the pilot -- its node gate counts 20 deviations, not 40 -- and certified in one level."""
+    composer = Composer(check_phases([("1", "0.01", 10_000)]))
+    eps = 6.164
+    start = pilot_start(composer, ["remove", "add"], 1e-3, lambda c: c.delta(eps), 1 << 19, eps,
+                        lambda b: max(b, 1e-300))
+    assert start is not None
+    with caplog.at_level(logging.DEBUG, logger="certify.accounting.pld"):
+        bound = pld.composed_delta([("1", "0.01", 10_000)], str(eps), target=Target(rel=1e-3))
+    levels = [r for r in caplog.records if "composed delta" in r.getMessage()]
+    assert len(levels) == 1
+    assert bound.rel_width <= 1e-3

@@ -268,7 +268,9 @@ def pilot_start(composer: Composer, active: list[str], rel: float,
         return None
     h = best.spacing(_PILOT_AIM * rel * lead)
     spread = spacing / pld_pilot.PILOT_SPACING
-    if 40 * spread / h > max_nodes / 2:
+    # a composed measure spans about 17-20 deviations (tails cut at the tolerance): a first
+    # level of more than half the node budget is left to the coarse start
+    if 20 * spread / h > max_nodes / 2:
         return None
     lagging: dict[str, Fraction] = {}
     for d, (est, _) in estimates.items():
