@@ -19,15 +19,20 @@ for add). We sweep from the end where the support of the loss is bounded (the re
 >= log(1-q), the add loss <= -log(1-q); the replace loss and q = 1 are unbounded both ways and
 swept upwards from a far low cut, the mass below it dropped); each interval is grown from the
 previous boundary until, in floating point, its barycentre lies just past its target node (Newton
-on the balance function ``F(y) = e^{-n} P([y0, y)) - Q([y0, y))``). The interval's masses are
-then enclosed in Arb at the exact float boundaries; an interval whose certified barycentre misses
-its node is placed on a lower node whose inequality is certified, or dropped. For q < 1 on a
+on the balance function ``F(y) = e^{-n} P([y0, y)) - Q([y0, y))``), aiming the barycentre a
+margin of 2^-44 (relative) past the node: the atom later moves down by that margin, so the
+composed bound shifts by about T times it. The interval's masses are then enclosed in Arb at the
+exact float boundaries; where the certified barycentre misses the node the interval is re-aimed
+with wider margins (2^-36, 2^-30), and if it still misses it is placed on a lower node whose
+inequality is certified, or dropped. For q < 1 on a
 bounded side the nodes are ``shift + k h`` with the shift putting the first node just below the
 barycentre of the losses within h of the bounded end (compositions add the shifts;
 :class:`~certify.accounting.pld_grid.GridPLD`). Intervals are centred on their nodes to O(h^2),
 so the composed error is second order in h, like connect-the-dots for the upper bound. Where the
 loss density or its weight is small the target node skips ahead (the merging rule of
-:mod:`certify.accounting.pld_step`), which spares most intervals of small-q tails.
+:mod:`certify.accounting.pld_step`), which spares most intervals of small-q tails; a merged
+interval that runs beyond 3 times its skip (where the mass falls steeply its barycentre lags far
+behind its end, past the span the rule checked) is re-aimed at half the skip.
 """
 
 from __future__ import annotations
