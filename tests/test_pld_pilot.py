@@ -265,3 +265,25 @@ def test_pilot_starts_a_delta_query_on_a_fine_grid(caplog: pytest.LogCaptureFixt
     levels = [r for r in caplog.records if "composed delta" in r.getMessage()]
     assert len(levels) == 1
     assert bound.rel_width <= 1e-3
+
+
+def test_wide_one_step_ranges_get_a_pilot_from_thirty_steps(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """sigma 0.5, q 0.001: the one-step grid at the pilot's spacing has far more nodes than the
+    composition's spread (up to 2^18 composed from 30 steps on). At T = 100 the pilot starts it
+    and one certified level meets the target (three levels from the coarse start before); at
+    T = 10 (short, step over 2^14 nodes) there is no pilot."""
+    phases = [("0.5", "0.001", 100)]
+    spacing = math.sqrt(100 * loss_moments(0.5, 0.001, "remove")[1]) * pld_pilot.PILOT_SPACING
+    step = pld_pilot.step_nodes("remove", 0.5, 0.001, spacing)
+    assert pld_pilot.MAX_STEP_NODES_SHORT < step <= pld_pilot.MAX_STEP_NODES
+    start = pilot_start(Composer(check_phases(phases)), ["remove", "add"], 1e-3,
+                        lambda c: c.epsilon(1e-5), 1 << 19, None, lambda _b: 1e-5)
+    assert start is not None
+    with caplog.at_level(logging.DEBUG, logger="certify.accounting.pld"):
+        bound = composed_epsilon(phases, "1e-5", target=Target(rel=1e-3))
+    levels = [r for r in caplog.records if "composed epsilon" in r.getMessage()]
+    assert len(levels) == 1 and bound.rel_width <= 1e-3
+    short = Composer(check_phases([("0.5", "0.001", 10)]))
+    assert pilot_start(short, ["remove", "add"], 1e-3, lambda c: c.epsilon(1e-5), 1 << 19,
+                       None, lambda _b: 1e-5) is None
