@@ -28,6 +28,7 @@ from fractions import Fraction
 import numpy as np
 from flint import arb
 
+from certify.accounting.pld_cuts import farthest
 from certify.accounting.pld_grid import GridPLD, delta_ball, first_above, segment_root_ball
 from certify.accounting.pld_pilot import log_suffix_sums
 
@@ -113,29 +114,14 @@ def lower_epsilon(pld: GridPLD, delta: Fraction) -> arb:
 
 def first_true(pred: Callable[[int], bool], lo: int, hi: int, guess: int | None = None) -> int:
     """The smallest k in [lo, hi] with ``pred(k)``, for a predicate that is False then True
-    with ``pred(hi)`` True (taken as given: never evaluated). Bisection, on a bracket galloped
-    out from ``guess`` when it lies in [lo, hi): steps 1, 2, 4, ... away from it until the
-    predicate changes, so an exact guess costs two evaluations and a guess off by m about
-    2 log2(m) + 2."""
+    with ``pred(hi)`` True (taken as given: never evaluated). From ``guess`` when it lies in
+    [lo, hi): the search of :func:`~certify.accounting.pld_cuts.farthest` away from it (down
+    through True, or up through False), so an exact guess costs two evaluations and a guess off
+    by m about 2 log2(m) + 2; else bisection."""
     if guess is not None and lo <= guess < hi:
-        step = 1
         if pred(guess):
-            hi = guess
-            while hi - step >= lo:
-                if pred(hi - step):
-                    hi -= step
-                    step *= 2
-                else:
-                    lo = hi - step + 1
-                    break
-        else:
-            lo = guess + 1
-            while lo - 1 + step < hi:
-                if pred(lo - 1 + step):
-                    hi = lo - 1 + step
-                    break
-                lo += step
-                step *= 2
+            return farthest(pred, guess, lo)
+        return farthest(lambda k: not pred(k), guess, hi - 1) + 1
     while lo < hi:
         mid = (lo + hi) // 2
         if pred(mid):
