@@ -30,7 +30,7 @@ from flint import arb
 
 from certify.accounting.pld_cuts import farthest
 from certify.accounting.pld_grid import GridPLD, delta_ball, first_above, segment_root_ball
-from certify.accounting.pld_pilot import log_suffix_sums
+from certify.accounting.pld_pilot import node_profile
 
 
 def _exact(x: Fraction) -> arb:
@@ -132,19 +132,15 @@ def first_true(pred: Callable[[int], bool], lo: int, hi: int, guess: int | None 
 
 
 def _float_profile(pld: GridPLD, start: int) -> np.ndarray | None:
-    """D at the nodes ``start, start + 1, ...`` in floats (suffix sums of the masses and of
-    their ``e^{-l}`` multiples: D(l_i) uses the sums over indices > i), from the measure's words;
-    None without them (only the search's first guess depends on it)."""
+    """D at the nodes ``start, start + 1, ...`` in floats
+    (:func:`~certify.accounting.pld_pilot.node_profile`), from the measure's words; None
+    without them (only the search's first guess depends on it)."""
     if pld.words is None or start >= pld.words.size:
         return None
     scale = 2.0 ** (-pld.bits)
     m = pld.words[start:].astype(float) * scale
     loss = float(pld.shift) + (pld.offset + start + np.arange(m.size)) * float(pld.h)
-    above = np.cumsum(m[::-1])[::-1]
-    log_s2 = log_suffix_sums(m, loss)
-    profile = np.full(m.size, float(pld.infinity) * scale)
-    profile[:-1] += above[1:] - np.exp(loss[:-1] + log_s2[1:])
-    return profile
+    return node_profile(m, loss, float(pld.infinity) * scale)[0]
 
 
 def _segment_lower(pld: GridPLD, k: int, delta: Fraction, left: Fraction) -> arb:

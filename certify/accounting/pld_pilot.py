@@ -139,9 +139,8 @@ class Composed:
         start = max(0, min(-self.first - 1, self.masses.size - 1))
         m = np.maximum(self.masses[start:], 0.0)
         loss = (self.first + start + np.arange(m.size)) * self.h
-        s1 = np.cumsum(m[::-1])[::-1]  # sum over indices >= k
-        log_s2 = log_suffix_sums(m, loss)  # log sum_{j >= k} m_j e^{-l_j}
-        d_nodes = self.infinity + s1[1:] - np.exp(loss[:-1] + log_s2[1:])  # D(l_i)
+        profile, s1, log_s2 = node_profile(m, loss, self.infinity)
+        d_nodes = profile[:-1]
         i = int(np.argmax(d_nodes <= delta))  # the first node with D <= delta
         if not d_nodes[i] <= delta:
             return math.inf
@@ -151,6 +150,19 @@ class Composed:
             return math.inf
         eps = math.log(rest) - log_s2[i]
         return max(eps, 0.0)
+
+
+def node_profile(m: np.ndarray, loss: np.ndarray, infinity: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(D, S1, log S2)`` at every node of float masses ``m`` at ``loss`` (increasing):
+    ``S1_k = sum_{j >= k} m_j``, ``S2_k = sum_{j >= k} m_j e^{-l_j}`` and the profile
+    ``D(l_i) = infinity + S1_(i+1) - e^{l_i} S2_(i+1)`` (the top node's D is the infinity
+    mass); on ``[l_(k-1), l_k)`` D is ``infinity + S1_k - e^eps S2_k``."""
+    s1 = np.cumsum(m[::-1])[::-1]
+    log_s2 = log_suffix_sums(m, loss)
+    profile = np.full(m.size, infinity)
+    profile[:-1] = infinity + s1[1:] - np.exp(loss[:-1] + log_s2[1:])
+    return profile, s1, log_s2
 
 
 #: below this loss span the suffix sums of m e^{-l} are taken in floats scaled by e^{l_top}
@@ -338,4 +350,4 @@ def _extrapolated(coarse: Composed, fine: Composed, h: float,
 
 __all__ = ["LONG_STEPS", "MAX_STEP_NODES", "MAX_STEP_NODES_SHORT", "PILOT_SPACING",
            "WIDTH_PER_ERROR", "Composed", "Estimate", "Step", "compose", "estimate",
-           "log_suffix_sums", "mirrored", "moments", "one_step", "step_nodes"]
+           "log_suffix_sums", "mirrored", "moments", "node_profile", "one_step", "step_nodes"]
