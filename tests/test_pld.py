@@ -636,8 +636,8 @@ def test_packed_words_multiply_to_the_same_integers_as_fmpz_poly(
     v = u if square else grid.GridPLD(3, fmpz_poly(b), fmpz(0), bits, upper, Fraction(1, 4))
     low = Fraction(low4, 4)
     expect = grid.multiply(u, v, eta, low)
-    wu = grid._to_words(u)
-    wv = wu if square else grid._to_words(v)
+    wu = grid.to_words(u)
+    wv = wu if square else grid.to_words(v)
     assert wu is not None and wv is not None
     cut = grid._cut_index(low, u.shift + v.shift, u.offset + v.offset, u.h, u.length, v.length)
     got = pld_words.multiply(wu, wv, eta, bits, upper, cut)

@@ -34,7 +34,15 @@ The mathematics (each part proved in its module):
   dropped / moved to the highest node (lower) (:mod:`certify.accounting.pld_grid`). Where a
   step's long tail is rare, a power squares only the step's core and brings the tail in with one
   last product, the mass of two or more tail events (bounded exactly) going to +infinity or
-  dropped (:mod:`certify.accounting.pld_rare`). No floating point enters a bound; floats only
+  dropped (:mod:`certify.accounting.pld_rare`).
+* A phase of at least :data:`~certify.accounting.pld_fft.MIN_COUNT` steps is powered instead by
+  one FFT, a pointwise power and one inverse FFT in IEEE double precision, every error bounded a
+  priori (Higham 2002, Thm 24.2 for the transforms; aliasing by Chernoff tails from the exact
+  moment generating function; :mod:`certify.accounting.pld_fft`): the integer measure it returns
+  lies pointwise above (upper) or below (lower) the exact power, so the bound keeps its
+  direction; it is used only where that slack fits the level's rounding and truncation budget,
+  else the exact loop runs. This is the one place where floating-point arithmetic enters a bound
+  (under the IEEE-754 round-to-nearest model, :mod:`certify.numerics.fft`); elsewhere floats only
   choose grids and boundaries.
 * eps(delta) is inverted from each bound's profile with certified comparisons and the closed-form
   root on a segment (:mod:`certify.accounting.pld_invert`).

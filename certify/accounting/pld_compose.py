@@ -22,6 +22,7 @@ import numpy as np
 from flint import ctx
 
 from certify._validate import check_positive, check_positive_int, check_probability
+from certify.accounting.pld_fft import grid_power
 from certify.accounting.pld_grid import GridPLD, multiply, power
 from certify.accounting.pld_lower import lower_discretisation
 from certify.accounting.pld_step import (
@@ -146,8 +147,12 @@ class Composer:
         last = len(self.phases) - 1
         for i, ph in enumerate(self.phases):
             alone = last == 0
-            part = power(self.step(ph, plan, direction, upper), ph.steps, plan.cut,
-                         low if alone else None, rare=plan.rare * ph.steps)
+            step = self.step(ph, plan, direction, upper)
+            part = grid_power(step, ph.steps, 2 * plan.cut * self.products * ph.steps,
+                              plan.cut * ph.steps, low if alone else None)
+            if part is None:
+                part = power(step, ph.steps, plan.cut, low if alone else None,
+                             rare=plan.rare * ph.steps)
             done += ph.steps
             result = part if result is None else multiply(result, part, plan.cut * done,
                                                           low if i == last else None)

@@ -320,18 +320,18 @@ def _product(x: _Term, y: _Term, eta: int, low: Fraction | None, like: GridPLD,
             scale = 2.0 ** (-like.bits)
             factors = ((a.offset, a.w.astype(float) * scale),
                        (b.offset, b.w.astype(float) * scale))
-            return _from_words(out, like, shift, factors, out.offset - offset + out.length), shift
+            return from_words(out, like, shift, factors, out.offset - offset + out.length), shift
     return multiply(_as_grid(x, like), _as_grid(y, like), eta, low), shift
 
 
 def _term(pld: GridPLD, masses: list[int], packed: bool) -> _Term:
     """A loop operand: the packed form of a grid measure (``masses``: its coefficients) when
-    ``packed`` and it fits words (:func:`_to_words`), else the measure itself."""
-    words = _to_words(pld, masses) if packed else None
+    ``packed`` and it fits words (:func:`to_words`), else the measure itself."""
+    words = to_words(pld, masses) if packed else None
     return (pld if words is None else words), pld.shift
 
 
-def _to_words(pld: GridPLD, masses: list[int] | None = None) -> Words | None:
+def to_words(pld: GridPLD, masses: list[int] | None = None) -> Words | None:
     """The packed form of a grid measure, or None when its unit or a mass exceeds a word."""
     if not 1 <= pld.bits <= pld_words.MAX_BITS:
         return None
@@ -342,15 +342,16 @@ def _to_words(pld: GridPLD, masses: list[int] | None = None) -> Words | None:
     return Words(pld.offset, np.array(masses, dtype=np.uint64), int(pld.infinity))
 
 
-def _from_words(x: Words, like: GridPLD, shift: Fraction,
-                factors: tuple[Factor, Factor] | None = None, span: int = 0) -> GridPLD:
+def from_words(x: Words, like: GridPLD, shift: Fraction,
+               factors: tuple[Factor, Factor] | None = None, span: int = 0) -> GridPLD:
+    """A grid measure with the words' masses and ``like``'s unit, direction and spacing."""
     return GridPLD(x.offset, fmpz_poly(x.w.tolist()), fmpz(x.infinity), like.bits, like.upper,
                    like.h, shift, factors, span, x.w)
 
 
 def _as_grid(term: _Term, like: GridPLD) -> GridPLD:
     value, shift = term
-    return _from_words(value, like, shift) if isinstance(value, Words) else value
+    return from_words(value, like, shift) if isinstance(value, Words) else value
 
 
 # -- the privacy profile of a grid PLD -----------------------------------------------------------
@@ -395,5 +396,5 @@ def segment_root_ball(pld: GridPLD, k: int, delta: Fraction) -> arb:
     return (num / s2).log()
 
 
-__all__ = ["GridPLD", "delta_ball", "first_above", "multiply", "power", "segment_root_ball",
-           "to_fixed", "truncate"]
+__all__ = ["GridPLD", "delta_ball", "first_above", "from_words", "multiply", "power",
+           "segment_root_ball", "to_fixed", "to_words", "truncate"]

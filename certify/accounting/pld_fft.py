@@ -1,0 +1,440 @@
+"""The T-fold convolution power of a one-step grid measure by one FFT, with a rigorous bound.
+
+The composition loop of :mod:`certify.accounting.pld_grid` squares exact integer measures about
+``2 log2 T`` times. This module computes the same power ``c = x^{*T}`` of the one-step measure
+``x`` (non-negative masses ``x_j``, ``j < n``, units of 1 here) as dp-accounting does -- one
+forward transform, a pointwise power, one inverse transform -- and bounds every error of the
+floating-point work a priori, so that the integer measure it returns is *pointwise* above ``c``
+(an upper pipeline) or below it (a lower one). Pointwise order is all the pipelines need: the
+privacy profile ``D`` is non-decreasing in every mass (:mod:`certify.accounting.pld_grid`).
+The floating-point model is the one of :mod:`certify.numerics.fft` (IEEE round-to-nearest,
+relative error ``u = 2^-53`` per operation, an absolute ``2^-1022`` per operation for underflow).
+
+*The window and aliasing* (our derivation). The transform has length N (a power of two) and
+computes the cyclic power ``c~_p = sum_m c_{p + mN}``. The composed masses are read on the window
+``[A, A + N)`` of composed indices (position ``p = i mod N``), so ``c~`` exceeds ``c`` there by
+the mass of ``c`` outside the window, at most ``tau = tau_lo + tau_hi`` in all. The tails are
+bounded by Chernoff's inequality with the exact moment generating function: for ``r > 1``,
+``c([b, inf)) <= r^-b M(r)^T``, for ``r < 1``, ``c([0, b]) <= r^-b M(r)^T``, ``M(r) = sum_j x_j
+r^j`` (the mass of ``{S >= b}`` under the product measure is at most ``E r^(S - b)``). ``M`` is
+bounded above in floats: ``r^j`` by a running product (``j - 1`` roundings), the terms and a
+pairwise sum (:func:`certify.numerics.fft.pairwise_sum`), each rounding undone by its factor.
+
+*The error of the power* (our derivation, from Higham 2002, Theorem 24.2, for the transforms).
+Write ``y = F x`` (exact) and ``y~`` for what is used: the FFT of the float masses ``x~``
+(``|x~_j - x_j| <= u x_j``), whose error obeys ``||y~ - y||_2 <= eps2 = sqrt(N) ||x~||_2
+(rho_N + 2 u)`` (Theorem 24.2 plus the conversion); hence ``|y~_k - y_k| <= eps2`` for every k.
+Where ``eps2`` matters -- the few low frequencies at which ``|y_k|^T`` is not negligible --
+``y_k`` is instead summed directly, ``sum_j x~_j w~^(jk)``, with error at most ``e_K = |x|
+(mu + 2 u + sqrt(2) gamma_L)`` (twiddle error ``mu``, the products, a pairwise sum of depth L).
+With ``U_k >= max(|y~_k|, |y_k|)`` (the computed modulus plus the error) and the power formed by
+any multiplication chain (relative error ``(1 + sqrt(2) gamma_2)^(T-1) - 1 =: C_T`` on
+``y~_k^T``: an unfolded chain has T - 1 products),
+
+    |z~_k - y_k^T| <= T e_k U_k^(T-1) + C_T U_k^T   (|a^T - b^T| <= T |a - b| max(|a|,|b|)^(T-1)).
+
+The inverse transform ``o~ = fl(F* z~) / N`` then differs from ``c~ = F* y^T / N`` at every
+position by at most ``E = sum_k |z~_k - y_k^T| / N + rho_N ||z~||_2 / sqrt(N)`` (the first
+through ``|F* v|_inf <= ||v||_1``, the second by Theorem 24.2 and ``|.|_inf <= ||.||_2``).
+
+*The returned measure*: upper, ``ceil((o~_p + E) 2^bits)`` at window node i (>= ``c~_i >=
+c_i``), the mass below the window (``<= tau_lo``) added to the first node (moved up) and the
+mass above it (``<= tau_hi``) to +infinity; lower, ``floor((o~_p - E - tau) 2^bits)`` clipped
+at 0 (``<= c~_i - tau <= c_i``), nothing outside. The mass at +infinity of the power is
+``(|x| + x_inf)^T - |x|^T``, from Arb, rounded in the pipeline's direction. Every float bound
+above is computed with its own rounding undone by a factor ``1 + 2^-40`` (or an exact power
+from Arb), so the whole is a certificate under the IEEE model.
+
+*When it is used* (:func:`power`): the caller gives a budget -- what the exact loop's
+truncations and roundings may cost (units 2^-bits) -- and the FFT result is returned only if
+its pointwise slack summed over the window, ``N (E + tau + 2^-bits) + tau``, fits in it; else
+None, and the caller runs the exact loop. Only work depends on that choice.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+from flint import arb, ctx
+
+from certify.accounting.pld_grid import GridPLD, from_words, to_fixed, to_words
+from certify.accounting.pld_words import Words, exact_sum, truncate
+from certify.numerics.fft import (
+    MAX_LENGTH,
+    TWIDDLE_ERROR,
+    UNIT,
+    fft,
+    fft_error_factor,
+    gamma,
+    inverse_fft,
+    pairwise_levels,
+    pairwise_sum,
+    stages,
+    twiddles,
+)
+
+#: a factor that covers a handful of roundings of a non-negative float bound
+_UP = 1 + 2.0**-40
+#: absolute slack for underflow (per quantity; far above every 2^-1022 term it covers)
+_TINY = 2.0**-900
+#: a frequency whose power is bounded below this is dropped (it costs at most this over N)
+_NEGLIGIBLE = 2.0**-200
+#: the most low frequencies summed directly (each costs n multiply-adds)
+MAX_DIRECT = 256
+#: fewer steps than this are composed by the exact loop: its few products measured as fast or
+#: faster over issue 5's (q, sigma) grid at T <= 100 (up to 1.6x at (0.001, 0.5, 100)), the FFT
+#: 10-35% faster from T = 300 on where the composition's spread sets the window
+MIN_COUNT = 256
+#: golden-section steps choosing a Chernoff parameter (the bracket shrinks 0.618 per step)
+_GOLDEN_STEPS = 24
+#: the shortest window tried, in composed standard deviations
+_SPAN = 12.0
+
+
+def _floats(w: np.ndarray, bits: int) -> np.ndarray:
+    """The words as floats in units of 1: one rounding (the sum of the exact halves)."""
+    high = (w >> np.uint64(32)).astype(np.float64)
+    low = (w & np.uint64(0xFFFFFFFF)).astype(np.float64)
+    return (high * 2.0**32 + low) * 2.0**-bits
+
+
+def _float_up(value: arb) -> float:
+    """A float >= every point of the ball (finite balls only)."""
+    up = float(value.upper())
+    return float(np.nextafter(up, np.inf))
+
+
+def _real_power_up(base: np.ndarray, exponent: int) -> np.ndarray:
+    """An upper bound on ``base^exponent`` (non-negative floats), by binary powering: the chain's
+    ``exponent - 1`` roundings undone by an exact factor, underflow by ``_TINY``."""
+    if exponent == 0:
+        return np.ones_like(base)
+    result, square, e = np.ones_like(base), base.copy(), exponent
+    while True:
+        if e & 1:
+            result = result * square
+        e >>= 1
+        if not e:
+            break
+        square = square * square
+    with ctx.workprec(64):
+        factor = _float_up((1 - arb(UNIT)) ** (-exponent))
+    return result * factor * _UP + _TINY
+
+
+def _complex_power(z: np.ndarray, exponent: int) -> np.ndarray:
+    """``z^exponent`` by binary powering in complex floats (error: module docstring)."""
+    result, square, e = np.ones_like(z), z.copy(), exponent
+    while True:
+        if e & 1:
+            result = result * square
+        e >>= 1
+        if not e:
+            break
+        square = square * square
+    return result
+
+
+def _mgf_up(xf: np.ndarray, r: float) -> arb:
+    """An upper bound (a ball whose upper end is one) on ``M(r) = sum_j x_j r^j`` from the float
+    masses (module docstring)."""
+    n = xf.size
+    powers = np.empty(n)
+    powers[0] = 1.0
+    if n > 1:
+        powers[1:] = np.cumprod(np.full(n - 1, r))
+    total = float(pairwise_sum(xf * powers))
+    if not math.isfinite(total):
+        return arb("inf")
+    levels = pairwise_levels(n)
+    return ((arb(total) / (1 - arb(gamma(levels))) + n * _TINY)
+            * (1 - arb(UNIT)) ** (-(n + 1)))
+
+
+def _log_mgf(log_x: np.ndarray, t: float) -> float:
+    """``log sum_j x~_j e^(t j)`` from ``log x~_j`` in floats (only chooses the Chernoff
+    parameter)."""
+    logs = log_x + t * np.arange(log_x.size, dtype=np.float64)
+    top = float(np.max(logs))
+    return top + math.log(float(np.sum(np.exp(logs - top))))
+
+
+def _chernoff_t(xf: np.ndarray, count: int, b: int, high: bool) -> float:
+    """The t minimising ``count log M(e^t) - t b`` over t > 0 (``high``) or t < 0, in floats
+    (golden-section search on the convex exponent; |t| (n - 1) <= 600 keeps r^j finite)."""
+    limit = 600.0 / max(xf.size - 1, 1)
+    lo, hi = (0.0, limit) if high else (-limit, 0.0)
+    with np.errstate(divide="ignore"):
+        log_x = np.log(xf)
+
+    def f(t: float) -> float:
+        return count * _log_mgf(log_x, t) - t * b
+
+    ratio = (math.sqrt(5) - 1) / 2
+    a, c = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+    fa, fc = f(a), f(c)
+    for _ in range(_GOLDEN_STEPS):
+        if fa < fc:
+            hi, c, fc = c, a, fa
+            a = hi - ratio * (hi - lo)
+            fa = f(a)
+        else:
+            lo, a, fa = a, c, fc
+            c = lo + ratio * (hi - lo)
+            fc = f(c)
+    return (lo + hi) / 2
+
+
+def _tail_bound(xf: np.ndarray, count: int, b: int, high: bool) -> arb:
+    """A certified upper bound on the composed mass at indices ``>= b`` (``high``) or ``<= b``:
+    Chernoff's bound (module docstring) at a float-chosen r (only its tightness depends on the
+    choice); 1 when no useful r is found."""
+    r = math.exp(_chernoff_t(xf, count, b, high))
+    if r == 1.0 or (r < 1.0) == high:
+        return arb(1)
+    m = _mgf_up(xf, r)
+    if not m.is_finite():
+        return arb(1)
+    value = (count * m.log() - b * arb(r).log()).exp()
+    return value if value < 1 else arb(1)
+
+
+def _window(xf: np.ndarray, count: int, limit: float) -> tuple[int, int, arb, arb] | None:
+    """``(A, N, tau_lo, tau_hi)``: a window of N (a power of two, at least the step's length
+    and :data:`_SPAN` composed standard deviations) composed indices from A, centred on the
+    mean, whose tail bounds sum to at most ``limit / (16 N)``, doubling N until they do;
+    None past :data:`certify.numerics.fft.MAX_LENGTH`, or when the step is longer than
+    :data:`_SPAN` composed deviations (a long, mostly negligible one-step tail: there the exact
+    loop squares only the step's core, :mod:`certify.accounting.pld_rare`, and measured faster
+    -- e.g. (q, sigma, T) = (0.001, 0.5, 300) 43 ms exact against 65 ms by FFT)."""
+    n = xf.size
+    total = float(xf.sum())
+    if not total > 0:
+        return None
+    j = np.arange(n, dtype=np.float64)
+    mean1 = float(xf @ j) / total
+    var1 = max(float(xf @ (j - mean1) ** 2) / total, 1e-12)
+    mean, sd, last = count * mean1, math.sqrt(count * var1), count * (n - 1)
+    if n > _SPAN * sd:
+        return None  # the step's length, not the composition's spread, would set N
+    size = 1 << max(math.ceil(_SPAN * sd), n - 1, 1).bit_length()
+    while size <= MAX_LENGTH:
+        start = max(0, min(round(mean - size / 2), last + 1 - size))
+        tau_lo = _tail_bound(xf, count, start - 1, False) if start > 0 else arb(0)
+        tau_hi = _tail_bound(xf, count, start + size, True) if start + size <= last else arb(0)
+        if tau_lo + tau_hi <= limit / (16 * size):
+            return start, size, tau_lo, tau_hi
+        size *= 2
+    return None
+
+
+@dataclass(frozen=True)
+class Powered:
+    """What :func:`power` returns: the bounding measure ``words``, and the float estimate of
+    the power on the whole window from node ``first`` (units of 1; it only steers the merging
+    rule, :func:`certify.accounting.pld_step.rest_density`)."""
+
+    words: Words
+    estimate: np.ndarray
+    first: int
+
+
+def power(step: Words, count: int, bits: int, up: bool, budget: int, eta: int,
+          low: int | None = None) -> Powered | None:
+    """The ``count``-fold convolution of ``step`` (masses in units 2^-bits) as a measure that is
+    pointwise above (``up``) or below the exact power, tails of mass ``eta`` then truncated as
+    in the exact loop (:func:`certify.accounting.pld_words.truncate`); None when the bound's
+    total slack exceeds ``budget`` (units 2^-bits) or the transform would be too long.
+    ``low``: the result is read at nodes >= low only; the mass below that node is lumped on it
+    (upper: moved up) or dropped (lower), the monotone couplings of
+    :mod:`certify.accounting.pld_grid`."""
+    w = step.w
+    n = int(w.size)
+    if count < 2 or n == 0 or not 1 <= bits <= 64:
+        return None
+    unit = 2.0**-bits
+    xf = _floats(w, bits)
+    limit = budget * unit
+    found = _window(xf, count, limit)
+    if found is None:
+        return None
+    start, size, tau_lo, tau_hi = found
+    tau = _float_up(tau_lo + tau_hi)
+    if size * tau > limit / 8:
+        return None
+    slack = _slack(xf, exact_sum(w) * unit, count, size)
+    if slack is None:
+        return None
+    values, error = slack
+    cost = size * (error + tau + unit) + tau
+    if not cost <= limit:
+        return None
+    window = np.roll(values, -(start % size))
+    if up:
+        raw = np.nextafter(window + error, np.inf)
+        masses = np.ceil(np.maximum(raw, 0.0) * 2.0**bits)
+    else:
+        raw = np.nextafter(window - np.nextafter(error + tau, np.inf), -np.inf)
+        masses = np.floor(np.maximum(raw, 0.0) * 2.0**bits)
+    if not masses.max() < 2.0**64:
+        return None
+    words = masses.astype(np.uint64)
+    infinity = _infinity(exact_sum(w), step.infinity, count, bits, up)
+    if up:
+        low_mass = to_fixed(tau_lo, bits, True)
+        if int(words[0]) + low_mass >= 1 << 64:
+            return None
+        words[0] += np.uint64(low_mass)
+        infinity += to_fixed(tau_hi, bits, True)
+    first = count * step.offset + start
+    cut = 0 if low is None else min(max(low - first, 0), size - 1)
+    if cut and up:
+        head = exact_sum(words[:cut]) + int(words[cut])
+        if head >= 1 << 64:
+            return None
+        words = words[cut:].copy()
+        words[0] = np.uint64(head)
+    elif cut:
+        words = words[cut:]
+    out = truncate(Words(first + cut, words, infinity), eta, up)
+    return None if out is None else Powered(out, window, first)
+
+
+def _infinity(finite: int, infinity: int, count: int, bits: int, up: bool) -> int:
+    """The mass at +infinity of the power, ``(|x| + x_inf)^T - |x|^T`` (units 2^-bits)."""
+    if infinity == 0:
+        return 0
+    with ctx.workprec(bits + 64):
+        scale = arb(2) ** -bits
+        value = (arb(finite + infinity) * scale) ** count - (arb(finite) * scale) ** count
+        return to_fixed(value, bits, up)
+
+
+def _slack(xf: np.ndarray, mass: float, count: int, size: int
+           ) -> tuple[np.ndarray, float] | None:
+    """``(o~, E)``: the cyclic power's float values on the N positions and the bound E on their
+    error (module docstring); None if a bound is not finite. A frequency whose bound
+    ``U_k^T`` on ``|y_k|^T`` is below its error bound is dropped (``z~_k = 0``, error
+    ``U_k^T``)."""
+    n = xf.size
+    padded = np.zeros(size, dtype=np.complex128)
+    padded[:n] = xf
+    y = fft(padded, n)
+    rho_forward = fft_error_factor(stages(size, n))
+    norm = math.sqrt(float(pairwise_sum(xf * xf))) * _UP * _UP
+    eps2 = math.sqrt(size) * norm * (rho_forward + 2 * UNIT) * _UP * _UP
+    e_direct = mass * _UP * (TWIDDLE_ERROR + 2 * UNIT + math.sqrt(2) * gamma(pairwise_levels(n)))
+    e_direct *= _UP
+    with ctx.workprec(64):
+        chain = _float_up((1 + arb(math.sqrt(2) * gamma(2) * _UP)) ** (count - 1) - 1)
+    modulus = np.sqrt(y.real * y.real + y.imag * y.imag) * _UP
+    bound_u = (modulus + eps2) * _UP
+    bound_p = _real_power_up(bound_u, count - 1)
+    errors = bound_p * (count * eps2 + chain * bound_u) * _UP
+    direct = _direct_set(errors, bound_p, count * e_direct + chain * bound_u, size)
+    if direct.size:
+        exact = _direct_dft(xf, direct, size)
+        y[direct] = exact
+        mirror = (size - direct) % size
+        y[mirror] = np.conj(exact)
+        touched = np.union1d(direct, mirror)
+        mod = np.sqrt(y.real[touched] ** 2 + y.imag[touched] ** 2) * _UP
+        bound_u[touched] = (mod + e_direct) * _UP
+        bound_p[touched] = _real_power_up(bound_u[touched], count - 1)
+        errors[touched] = bound_p[touched] * (count * e_direct + chain * bound_u[touched]) * _UP
+    dropped = bound_p * bound_u * _UP  # >= |y_k|^T, the error of z~_k = 0
+    kept = dropped > np.maximum(errors, _NEGLIGIBLE)
+    keep = np.flatnonzero(kept)
+    errors = np.where(kept, errors, dropped)
+    if not (np.all(np.isfinite(errors)) and np.all(np.isfinite(y[keep]))):
+        return None
+    z = _complex_power(y[keep], count)
+    if not np.all(np.isfinite(z)):
+        return None
+    total_error = float(pairwise_sum(errors)) * (1 + gamma(pairwise_levels(size))) * _UP
+    values, inverse_error = _band_inverse(z, keep, size)
+    return values, (total_error / size + inverse_error) * _UP + _TINY + count * _TINY
+
+
+def _band_inverse(z: np.ndarray, ks: np.ndarray, size: int) -> tuple[np.ndarray, float]:
+    """``(v, e)``: ``v_p ~ Re sum_k z_k w^(-pk) / N`` over the frequencies ``ks`` (the others
+    zero), and a bound e on ``|v_p - that|`` for every p. The frequencies lie in a band
+    ``[-K, K]`` (mod N); rotated to ``[0, 2K]`` they make a vector whose inverse transform
+    only rounds in ``log2(2K + 1)`` stages (:func:`certify.numerics.fft.fft` with a support),
+    and the rotation is undone by one product with ``w^(pK)`` per position (error at most
+    ``(mu + sqrt(2) gamma_2 (1 + mu)) |.|``). The transform's error is Higham's Theorem 24.2
+    (``<= rho ||z||_2 sqrt(N)``, then ``|.|_inf <= ||.||_2``), the product's at most its
+    relative error times ``sum |z_k|`` (all over N)."""
+    signed = np.where(ks > size // 2, ks - size, ks)
+    band = int(np.max(np.abs(signed))) if ks.size else 0
+    rotated = np.zeros(size, dtype=np.complex128)
+    rotated[(signed + band) % size] = z
+    support = min(2 * band + 1, size)
+    raw = inverse_fft(rotated, support)
+    table = twiddles(size)
+    turned = raw * table[(-band * np.arange(size, dtype=np.int64)) % size].conj()
+    z_norm = math.sqrt(float(pairwise_sum(z.real * z.real + z.imag * z.imag))) * _UP * _UP
+    z_sum = float(pairwise_sum(np.sqrt(z.real * z.real + z.imag * z.imag))) * _UP * _UP
+    rho = fft_error_factor(stages(size, support))
+    turn = TWIDDLE_ERROR + math.sqrt(2) * gamma(2) * (1 + TWIDDLE_ERROR)
+    error = (rho * z_norm * math.sqrt(size) * (1 + turn) + turn * z_sum * (1 + rho)) / size
+    return turned.real / size, error * _UP
+
+
+def _direct_set(fft_errors: np.ndarray, powers: np.ndarray, direct_factor: np.ndarray,
+                size: int) -> np.ndarray:
+    """The frequencies ``k <= N/2`` to sum directly: by decreasing FFT error bound (pairs k,
+    N - k together) until what is left is below the direct sums' own total, at most
+    :data:`MAX_DIRECT` of them (only work and tightness depend on the choice)."""
+    half = size // 2
+    ks = np.arange(half + 1)
+    pair = fft_errors[ks] + np.where((ks > 0) & (ks < half), fft_errors[(size - ks) % size], 0)
+    target = float(np.sum(powers * direct_factor))
+    order = np.argsort(pair)[::-1]
+    remaining = float(pair.sum())
+    chosen = []
+    for k in order[:MAX_DIRECT]:
+        if remaining <= target:
+            break
+        chosen.append(int(k))
+        remaining -= float(pair[k])
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
+def _direct_dft(xf: np.ndarray, ks: np.ndarray, size: int) -> np.ndarray:
+    """``sum_j x~_j w~^(jk)`` for each k in ``ks``, by pairwise sums (error: ``e_K`` of the
+    module docstring)."""
+    table = twiddles(size)
+    j = np.arange(xf.size, dtype=np.int64)
+    index = np.outer(ks, j) % size
+    terms = table[index] * xf[None, :]
+    return pairwise_sum(terms.real) + 1j * pairwise_sum(terms.imag)
+
+
+def grid_power(step: GridPLD, count: int, budget: int, eta: int, low: Fraction | None = None
+               ) -> GridPLD | None:
+    """:func:`power` on a grid measure (None where its masses do not fit words or the bound
+    does not fit ``budget``). With ``low`` (a loss), the result is resolved from the node at or
+    below it and records its float estimate as the factors of a partial product (the power
+    times the unit atom at 0) for the merging rule."""
+    if count < MIN_COUNT:
+        return None
+    words = to_words(step)
+    if words is None:
+        return None
+    shift = count * step.shift
+    node = None if low is None else math.floor((low - shift) / step.h)
+    out = power(words, count, step.bits, step.upper, budget, eta, node)
+    if out is None:
+        return None
+    if node is None:
+        return from_words(out.words, step, shift)
+    factors = ((out.first, out.estimate), (0, np.ones(1)))
+    span = out.words.offset - out.first + out.words.length
+    return from_words(out.words, step, shift, factors, span)
+
+
+__all__ = ["MAX_DIRECT", "MIN_COUNT", "Powered", "grid_power", "power"]
