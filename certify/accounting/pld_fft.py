@@ -107,35 +107,27 @@ def _float_up(value: arb) -> float:
     return float(np.nextafter(up, np.inf))
 
 
-def _real_power_up(base: np.ndarray, exponent: int) -> np.ndarray:
-    """An upper bound on ``base^exponent`` (non-negative floats), by binary powering: the chain's
-    ``exponent - 1`` roundings undone by an exact factor, underflow by ``_TINY``."""
-    if exponent == 0:
-        return np.ones_like(base)
+def _chain_power(base: np.ndarray, exponent: int) -> np.ndarray:
+    """``base^exponent`` (real or complex floats, exponent >= 1) by binary powering: an
+    unfolded chain of ``exponent - 1`` rounded products (module docstring)."""
     result, square, e = np.ones_like(base), base.copy(), exponent
     while True:
         if e & 1:
             result = result * square
         e >>= 1
         if not e:
-            break
+            return result
         square = square * square
+
+
+def _real_power_up(base: np.ndarray, exponent: int) -> np.ndarray:
+    """An upper bound on ``base^exponent`` (non-negative floats): :func:`_chain_power`, its
+    ``exponent - 1`` roundings undone by an exact factor, underflow by ``_TINY``."""
+    if exponent == 0:
+        return np.ones_like(base)
     with ctx.workprec(64):
         factor = _float_up((1 - arb(UNIT)) ** (-exponent))
-    return result * factor * _UP + _TINY
-
-
-def _complex_power(z: np.ndarray, exponent: int) -> np.ndarray:
-    """``z^exponent`` by binary powering in complex floats (error: module docstring)."""
-    result, square, e = np.ones_like(z), z.copy(), exponent
-    while True:
-        if e & 1:
-            result = result * square
-        e >>= 1
-        if not e:
-            break
-        square = square * square
-    return result
+    return _chain_power(base, exponent) * factor * _UP + _TINY
 
 
 def _mgf_up(xf: np.ndarray, r: float) -> arb:
@@ -351,7 +343,7 @@ def _slack(xf: np.ndarray, mass: float, count: int, size: int
     errors = np.where(kept, errors, dropped)
     if not (np.all(np.isfinite(errors)) and np.all(np.isfinite(y[keep]))):
         return None
-    z = _complex_power(y[keep], count)
+    z = _chain_power(y[keep], count)
     if not np.all(np.isfinite(z)):
         return None
     total_error = float(pairwise_sum(errors)) * (1 + gamma(pairwise_levels(size))) * _UP
