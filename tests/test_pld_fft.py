@@ -122,12 +122,11 @@ def test_read_from_low_lumps_or_drops() -> None:
     full = pld_fft.power(step, count, BITS, True, 2**40, 1)
     assert full is not None
     low = full.words.offset + full.words.length // 2
-    for up in (True, False):
-        cut = pld_fft.power(step, count, BITS, up, 2**40, 1, low)
-        assert cut is not None and cut.words.offset >= low
-        _check_dominance(cut.words, step, count, up) if not up else None
+    cut_low = pld_fft.power(step, count, BITS, False, 2**40, 1, low)
+    assert cut_low is not None and cut_low.words.offset >= low
+    _check_dominance(cut_low.words, step, count, False)
     cut_up = pld_fft.power(step, count, BITS, True, 2**40, 1, low)
-    assert cut_up is not None
+    assert cut_up is not None and cut_up.words.offset >= low
     # the lumped node carries all the mass below it: totals agree with the uncut measure
     total_cut = sum(int(v) for v in cut_up.words.w) + cut_up.words.infinity
     total_full = sum(int(v) for v in full.words.w) + full.words.infinity

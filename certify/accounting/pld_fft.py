@@ -60,7 +60,7 @@ from fractions import Fraction
 import numpy as np
 from flint import arb, ctx
 
-from certify.accounting.pld_grid import GridPLD, from_words, to_fixed, to_words
+from certify.accounting.pld_grid import GridPLD, from_words, node_moments, to_fixed, to_words
 from certify.accounting.pld_words import Words, exact_sum, truncate
 from certify.numerics.fft import (
     MAX_LENGTH,
@@ -121,13 +121,24 @@ def _chain_power(base: np.ndarray, exponent: int) -> np.ndarray:
 
 
 def _real_power_up(base: np.ndarray, exponent: int) -> np.ndarray:
-    """An upper bound on ``base^exponent`` (non-negative floats): :func:`_chain_power`, its
-    ``exponent - 1`` roundings undone by an exact factor, underflow by ``_TINY``."""
-    if exponent == 0:
-        return np.ones_like(base)
+    """An upper bound on ``base^exponent`` (non-negative floats, exponent >= 1):
+    :func:`_chain_power`, its ``exponent - 1`` roundings undone by an exact factor, underflow by
+    ``_TINY``."""
     with ctx.workprec(64):
         factor = _float_up((1 - arb(UNIT)) ** (-exponent))
     return _chain_power(base, exponent) * factor * _UP + _TINY
+
+
+def _modulus_up(v: np.ndarray) -> np.ndarray:
+    """Upper bounds on ``|v_k|``: ``sqrt(re^2 + im^2)`` (three roundings) times ``1 + 2^-40``."""
+    return np.sqrt(v.real * v.real + v.imag * v.imag) * _UP
+
+
+def _norm_up(v: np.ndarray) -> float:
+    """An upper bound on ``||v||_2`` (real or complex): the squares, a pairwise sum and a square
+    root, their roundings covered by ``(1 + 2^-40)^2``."""
+    squares = v.real * v.real + v.imag * v.imag if np.iscomplexobj(v) else v * v
+    return math.sqrt(float(pairwise_sum(squares))) * _UP * _UP
 
 
 def _mgf_up(xf: np.ndarray, r: float) -> arb:
@@ -203,12 +214,10 @@ def _window(xf: np.ndarray, count: int, limit: float) -> tuple[int, int, arb, ar
     loop squares only the step's core, :mod:`certify.accounting.pld_rare`, and measured faster
     -- e.g. (q, sigma, T) = (0.001, 0.5, 300) 43 ms exact against 65 ms by FFT)."""
     n = xf.size
-    total = float(xf.sum())
-    if not total > 0:
+    moments = node_moments(xf)
+    if moments is None:
         return None
-    j = np.arange(n, dtype=np.float64)
-    mean1 = float(xf @ j) / total
-    var1 = max(float(xf @ (j - mean1) ** 2) / total, 1e-12)
+    mean1, var1 = moments[0], max(moments[1], 1e-12)
     mean, sd, last = count * mean1, math.sqrt(count * var1), count * (n - 1)
     if n > _SPAN * sd:
         return None  # the step's length, not the composition's spread, would set N
@@ -255,9 +264,8 @@ def power(step: Words, count: int, bits: int, up: bool, budget: int, eta: int,
         return None
     start, size, tau_lo, tau_hi = found
     tau = _float_up(tau_lo + tau_hi)
-    if size * tau > limit / 8:
-        return None
-    slack = _slack(xf, exact_sum(w) * unit, count, size)
+    finite = exact_sum(w)
+    slack = _slack(xf, finite * unit, count, size)
     if slack is None:
         return None
     values, error = slack
@@ -274,7 +282,7 @@ def power(step: Words, count: int, bits: int, up: bool, budget: int, eta: int,
     if not masses.max() < 2.0**64:
         return None
     words = masses.astype(np.uint64)
-    infinity = _infinity(exact_sum(w), step.infinity, count, bits, up)
+    infinity = _infinity(finite, step.infinity, count, bits, up)
     if up:
         low_mass = to_fixed(tau_lo, bits, True)
         if int(words[0]) + low_mass >= 1 << 64:
@@ -316,14 +324,12 @@ def _slack(xf: np.ndarray, mass: float, count: int, size: int
     padded[:n] = xf
     y = fft(padded, n)
     rho_forward = fft_error_factor(stages(size, n))
-    norm = math.sqrt(float(pairwise_sum(xf * xf))) * _UP * _UP
-    eps2 = math.sqrt(size) * norm * (rho_forward + 2 * UNIT) * _UP * _UP
+    eps2 = math.sqrt(size) * _norm_up(xf) * (rho_forward + 2 * UNIT) * _UP * _UP
     e_direct = mass * _UP * (TWIDDLE_ERROR + 2 * UNIT + math.sqrt(2) * gamma(pairwise_levels(n)))
     e_direct *= _UP
     with ctx.workprec(64):
         chain = _float_up((1 + arb(math.sqrt(2) * gamma(2) * _UP)) ** (count - 1) - 1)
-    modulus = np.sqrt(y.real * y.real + y.imag * y.imag) * _UP
-    bound_u = (modulus + eps2) * _UP
+    bound_u = (_modulus_up(y) + eps2) * _UP
     bound_p = _real_power_up(bound_u, count - 1)
     errors = bound_p * (count * eps2 + chain * bound_u) * _UP
     direct = _direct_set(errors, bound_p, count * e_direct + chain * bound_u, size)
@@ -333,8 +339,7 @@ def _slack(xf: np.ndarray, mass: float, count: int, size: int
         mirror = (size - direct) % size
         y[mirror] = np.conj(exact)
         touched = np.union1d(direct, mirror)
-        mod = np.sqrt(y.real[touched] ** 2 + y.imag[touched] ** 2) * _UP
-        bound_u[touched] = (mod + e_direct) * _UP
+        bound_u[touched] = (_modulus_up(y[touched]) + e_direct) * _UP
         bound_p[touched] = _real_power_up(bound_u[touched], count - 1)
         errors[touched] = bound_p[touched] * (count * e_direct + chain * bound_u[touched]) * _UP
     dropped = bound_p * bound_u * _UP  # >= |y_k|^T, the error of z~_k = 0
@@ -368,8 +373,8 @@ def _band_inverse(z: np.ndarray, ks: np.ndarray, size: int) -> tuple[np.ndarray,
     raw = inverse_fft(rotated, support)
     table = twiddles(size)
     turned = raw * table[(-band * np.arange(size, dtype=np.int64)) % size].conj()
-    z_norm = math.sqrt(float(pairwise_sum(z.real * z.real + z.imag * z.imag))) * _UP * _UP
-    z_sum = float(pairwise_sum(np.sqrt(z.real * z.real + z.imag * z.imag))) * _UP * _UP
+    z_norm = _norm_up(z)
+    z_sum = float(pairwise_sum(_modulus_up(z))) * _UP
     rho = fft_error_factor(stages(size, support))
     turn = TWIDDLE_ERROR + math.sqrt(2) * gamma(2) * (1 + TWIDDLE_ERROR)
     error = (rho * z_norm * math.sqrt(size) * (1 + turn) + turn * z_sum * (1 + rho)) / size

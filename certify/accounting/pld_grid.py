@@ -266,16 +266,21 @@ def power(step: GridPLD, count: int, cut: int, low: Fraction | None = None,
     return replace(out, infinity=out.infinity + to_fixed(bound, step.bits, True))
 
 
-def _sd_nodes(masses: list[int]) -> float:
-    """The standard deviation, in nodes, of the finite masses (floats: only work depends on
-    it)."""
-    w = np.array(masses, dtype=float)
-    total = w.sum()
+def node_moments(masses: np.ndarray) -> tuple[float, float] | None:
+    """The mean and variance, in nodes from the first, of float masses; None when their total
+    is not positive (floats: only work depends on them)."""
+    total = float(masses.sum())
     if not total > 0:
-        return 0.0
-    i = np.arange(w.size)
-    mean = float(w @ i) / total
-    return math.sqrt(max(float(w @ (i - mean) ** 2) / total, 0.0))
+        return None
+    i = np.arange(masses.size, dtype=np.float64)
+    mean = float(masses @ i) / total
+    return mean, float(masses @ (i - mean) ** 2) / total
+
+
+def _sd_nodes(masses: list[int]) -> float:
+    """The standard deviation, in nodes, of the finite masses (:func:`node_moments`)."""
+    moments = node_moments(np.array(masses, dtype=float))
+    return 0.0 if moments is None else math.sqrt(max(moments[1], 0.0))
 
 
 def _power(start: _Term, count: int, cut: int, low: Fraction | None, like: GridPLD,
@@ -396,5 +401,5 @@ def segment_root_ball(pld: GridPLD, k: int, delta: Fraction) -> arb:
     return (num / s2).log()
 
 
-__all__ = ["GridPLD", "delta_ball", "first_above", "from_words", "multiply", "power",
-           "segment_root_ball", "to_fixed", "to_words", "truncate"]
+__all__ = ["GridPLD", "delta_ball", "first_above", "from_words", "multiply", "node_moments",
+           "power", "segment_root_ball", "to_fixed", "to_words", "truncate"]
