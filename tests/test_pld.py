@@ -797,3 +797,26 @@ def test_deep_tail_delta_meets_the_width() -> None:
     deep = composed_delta(phases, "0.05", target=Target(rel=1e-3))
     assert deep.rel_width <= 1e-3
     assert deep.lower > 0 and deep.upper < composed_delta(phases, "0.03", target=LOOSE).lower
+
+
+@settings(max_examples=60)
+@given(st.lists(st.one_of(st.integers(0, 2**64 - 1), st.just(0), st.integers(2**64, 2**70)),
+                max_size=10), st.integers(-5, 5), st.sampled_from([1, 48, 64, 65]))
+def test_measure_carries_exactly_its_coefficients_as_words(masses: list[int], offset: int,
+                                                           bits: int) -> None:
+    """grid.measure keeps the polynomial and its words in step (trailing zeros trimmed, no
+    words where a mass or the unit exceeds a word), and to_words / power read the same
+    integers as a conversion of the polynomial would."""
+    m = grid.measure(offset, masses, 7, bits, True, Fraction(1, 8))
+    coeffs = [int(c) for c in m.poly.coeffs()]
+    fits = bits <= 64 and all(x < 2**64 for x in masses)
+    assert (m.words is not None) == fits
+    if m.words is not None:
+        assert m.words.tolist() == coeffs
+    plain = grid.GridPLD(offset, fmpz_poly(masses), fmpz(7), bits, True, Fraction(1, 8))
+    a, b = grid.to_words(m), grid.to_words(plain)
+    assert (a is None) == (b is None)
+    if a is not None and b is not None:
+        assert (a.offset, a.w.tolist(), a.infinity) == (b.offset, b.w.tolist(), b.infinity)
+    if coeffs:
+        assert grid.power(m, 3, 0).poly == grid.power(plain, 3, 0).poly

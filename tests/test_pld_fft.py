@@ -110,6 +110,31 @@ def test_tail_bound_covers_the_exact_tails() -> None:
             assert float(bound.upper()) < max(1e3 * float(exact), 1e-300) or exact == 0
 
 
+@pytest.mark.parametrize("b, high", [(200, True), (400, True), (800, True), (1100, True),
+                                     (10, False), (100, False), (150, False)])
+def test_chernoff_parameter_is_near_the_best(b: int, high: bool) -> None:
+    """Newton's t gives an exponent within 1e-2 of the best over a fine grid of t in the
+    allowed range (edge optima included: b = 1100 lies near the top of the support, b = 10 near
+    the bottom), computed independently with exact-enough mpmath sums."""
+    import mpmath
+
+    step = _step(3, 30, 3.0, 0.2)
+    count = 40
+    xf = pld_fft._floats(step.w, BITS)
+    limit = 600.0 / (xf.size - 1)
+
+    def exponent(t: float) -> float:
+        m = mpmath.fsum(mpmath.mpf(float(x)) * mpmath.exp(t * j) for j, x in enumerate(xf))
+        return float(count * mpmath.log(m) - t * b)
+
+    grid = np.linspace(0, limit, 401) if high else np.linspace(-limit, 0, 401)
+    best = min(exponent(float(t)) for t in grid)
+    t = pld_fft._chernoff_t(xf, count, b, high)
+    assert (t >= 0) if high else (t <= 0)
+    assert abs(t) <= limit * (1 + 1e-12)
+    assert exponent(t) <= best + 1e-2
+
+
 def test_budget_gate_refuses() -> None:
     step = _step(1, 40, 4.0, 1e-3)
     assert pld_fft.power(step, 100, BITS, True, budget=10, eta=1) is None

@@ -82,8 +82,10 @@ class GridPLD:
     #: steer the merging rule), ``span`` the number of nodes the product spans without that cut
     factors: tuple[Factor, Factor] | None = field(default=None, compare=False)
     span: int = 0
-    #: the coefficients as ``uint64`` words when the composition loop had them (only float
-    #: steering reads them -- :meth:`float_masses`, the inversions' first guesses)
+    #: the coefficients, exactly, as ``uint64`` words when they were at hand (the composition
+    #: loop's products, :func:`measure`): read by :func:`to_words` and :func:`power` instead of
+    #: converting the polynomial, and by float steering (:meth:`float_masses`, the inversions'
+    #: first guesses)
     words: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -241,7 +243,8 @@ def power(step: GridPLD, count: int, cut: int, low: Fraction | None = None,
     0 composes the step as it is."""
     if count < 1:
         raise InvalidArgument(f"count={count} must be a positive integer.")
-    masses = [int(c) for c in step.poly.coeffs()]
+    masses = (step.words.tolist() if step.words is not None and step.words.size == step.length
+              else [int(c) for c in step.poly.coeffs()])
     k = pld_rare.split_node(masses, int(step.infinity), count, rare, step.bits) if rare > 0 \
         else None
     if k is not None and not pld_rare.pays(len(masses), k, count, _sd_nodes(masses)):
@@ -336,10 +339,29 @@ def _term(pld: GridPLD, masses: list[int], packed: bool) -> _Term:
     return (pld if words is None else words), pld.shift
 
 
+def measure(offset: int, masses: list[int], infinity: int, bits: int, upper: bool, h: Fraction,
+            shift: Fraction = Fraction(0)) -> GridPLD:
+    """The grid measure with these integer masses (a discretisation's output), carrying its
+    words too when they fit (:func:`to_words` and :func:`power` then read them instead of
+    converting the polynomial's coefficients again)."""
+    end = len(masses)
+    while end and not masses[end - 1]:
+        end -= 1  # an fmpz_poly has no trailing zeros: the words match its length
+    masses = masses[:end]
+    words = None
+    if 1 <= bits <= pld_words.MAX_BITS and (not masses or max(masses) < 1 << 64):
+        words = np.array(masses, dtype=np.uint64)
+        words.setflags(write=False)
+    return GridPLD(offset, fmpz_poly(masses), fmpz(infinity), bits, upper, h, shift,
+                   words=words)
+
+
 def to_words(pld: GridPLD, masses: list[int] | None = None) -> Words | None:
     """The packed form of a grid measure, or None when its unit or a mass exceeds a word."""
     if not 1 <= pld.bits <= pld_words.MAX_BITS:
         return None
+    if masses is None and pld.words is not None and pld.words.size == pld.length:
+        return Words(pld.offset, pld.words, int(pld.infinity))
     if masses is None:
         masses = [int(c) for c in pld.poly.coeffs()]
     if masses and max(masses) >= 1 << 64:
@@ -401,5 +423,5 @@ def segment_root_ball(pld: GridPLD, k: int, delta: Fraction) -> arb:
     return (num / s2).log()
 
 
-__all__ = ["GridPLD", "delta_ball", "first_above", "from_words", "multiply", "node_moments",
-           "power", "segment_root_ball", "to_fixed", "to_words", "truncate"]
+__all__ = ["GridPLD", "delta_ball", "first_above", "from_words", "measure", "multiply",
+           "node_moments", "power", "segment_root_ball", "to_fixed", "to_words", "truncate"]

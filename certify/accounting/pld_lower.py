@@ -43,9 +43,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
-from flint import arb, fmpz, fmpz_poly
+from flint import arb
 
-from certify.accounting.pld_grid import GridPLD, to_fixed
+from certify.accounting.pld_grid import GridPLD, measure, to_fixed
 from certify.accounting.pld_step import (
     KINDS,
     MAX_LEVEL,
@@ -475,12 +475,12 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
                 groups[kk] = groups.get(kk, arb(0)) + p
                 break
     if not groups:
-        return GridPLD(0, fmpz_poly([]), fmpz(0), bits, False, h, shift)
+        return measure(0, [], 0, bits, False, h, shift)
     first, last = min(groups), max(groups)
     coeffs = [0] * (last - first + 1)
     for kk, m in groups.items():
         coeffs[kk - first] = to_fixed(m, bits, False)
-    return GridPLD(first, fmpz_poly(coeffs), fmpz(0), bits, False, h, shift)
+    return measure(first, coeffs, 0, bits, False, h, shift)
 
 
 def _first_node(pair: Pair, start: float, h: float, up: bool) -> tuple[Fraction, int]:

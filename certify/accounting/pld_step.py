@@ -78,12 +78,12 @@ from functools import lru_cache
 from statistics import NormalDist
 
 import numpy as np
-from flint import arb, ctx, fmpz, fmpz_poly
+from flint import arb, ctx
 from scipy.ndimage import maximum_filter1d
 from scipy.signal import fftconvolve
 from scipy.special import ndtr
 
-from certify.accounting.pld_grid import GridPLD, to_fixed
+from certify.accounting.pld_grid import GridPLD, measure, to_fixed
 from certify.errors import Inconclusive
 from certify.numerics.roots import exact_ball as ball
 from certify.numerics.special import normal_cdf
@@ -494,8 +494,7 @@ def _connect_the_dots(nodes: list[_Node], h: Fraction, bits: int) -> GridPLD:
     coeffs = [0] * (top.i - first + 1)
     for i, m in masses.items():
         coeffs[i - first] = to_fixed(m, bits, True)
-    return GridPLD(first, fmpz_poly(coeffs), fmpz(to_fixed(infinity, bits, True)),
-                   bits, True, h)
+    return measure(first, coeffs, to_fixed(infinity, bits, True), bits, True, h)
 
 
 class UpperSteps:

@@ -150,8 +150,9 @@ def pairwise_sum(a: np.ndarray) -> np.ndarray:
         return np.zeros(a.shape[:-1], dtype=a.dtype)
     size = 1 << (n - 1).bit_length()
     if size != n:
-        pad = [(0, 0)] * (a.ndim - 1) + [(0, size - n)]
-        a = np.pad(a, pad)
+        padded = np.zeros(a.shape[:-1] + (size,), dtype=a.dtype)
+        padded[..., :n] = a
+        a = padded
     while a.shape[-1] > 1:
         a = a[..., 0::2] + a[..., 1::2]
     return a[..., 0]
