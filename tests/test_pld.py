@@ -820,3 +820,6 @@ def test_measure_carries_exactly_its_coefficients_as_words(masses: list[int], of
         assert (a.offset, a.w.tolist(), a.infinity) == (b.offset, b.w.tolist(), b.infinity)
     if coeffs:
         assert grid.power(m, 3, 0).poly == grid.power(plain, 3, 0).poly
+    for eps in (Fraction(-1), Fraction(offset, 8), Fraction(offset + 3, 8), Fraction(9)):
+        assert grid._tail_sums(m, grid.first_above(m, eps))[0] == \
+            grid._tail_sums(plain, grid.first_above(plain, eps))[0]

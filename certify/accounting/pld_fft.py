@@ -409,10 +409,12 @@ def _direct_set(fft_errors: np.ndarray, powers: np.ndarray, direct_factor: np.nd
     ks = np.arange(half + 1)
     pair = fft_errors[ks] + np.where((ks > 0) & (ks < half), fft_errors[(size - ks) % size], 0)
     target = float(np.sum(powers * direct_factor))
-    order = np.argsort(pair)[::-1]
     remaining = float(pair.sum())
+    top = np.argpartition(pair, -MAX_DIRECT)[-MAX_DIRECT:] if pair.size > MAX_DIRECT \
+        else np.arange(pair.size)
+    order = top[np.argsort(pair[top])[::-1]]
     chosen = []
-    for k in order[:MAX_DIRECT]:
+    for k in order:
         if remaining <= target:
             break
         chosen.append(int(k))

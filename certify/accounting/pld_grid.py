@@ -406,7 +406,10 @@ def _tail_sums(pld: GridPLD, k: int) -> tuple[fmpz, arb]:
     if k >= pld.length:
         return fmpz(0), arb(0)
     poly = pld.poly
-    s1 = pld.total_finite() - _prefix_mass(poly, k)
+    if pld.words is not None and pld.words.size == pld.length:
+        s1 = fmpz(pld_words.exact_sum(pld.words[k:]))  # the same integer, without the poly
+    else:
+        s1 = pld.total_finite() - _prefix_mass(poly, k)
     tail = poly.right_shift(k) if k > 0 else poly
     s2 = tail((-_ball(pld.h)).exp()) * (-_ball(pld.loss(k))).exp()
     return s1, s2
