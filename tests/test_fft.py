@@ -20,6 +20,8 @@ from certify.numerics.fft import (
     inverse_fft,
     pairwise_levels,
     pairwise_sum,
+    real_fft,
+    real_stages,
     stages,
     twiddles,
 )
@@ -61,6 +63,31 @@ def test_fft_error_within_bound(log_n: int, support: int, seed: int) -> None:
         assert err <= arb(fft_error_factor(stages(n, support))) * _l2(exact)
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 128), st.integers(0, 2**32 - 1))
+def test_real_fft_error_within_bound(log_n: int, support: int, seed: int) -> None:
+    """The half spectrum of a real vector (split of a half-length complex transform) within
+    rho(real_stages) of the exact DFT, measured against the full spectrum's norm."""
+    n = 1 << log_n
+    support = min(support, n)
+    rng = np.random.default_rng(seed)
+    x = np.zeros(n)
+    x[:support] = rng.random(support) * 10.0 ** rng.integers(-8, 3, support)
+    got = real_fft(x, support)
+    assert got.size == n // 2 + 1
+    exact = _exact_dft(x.astype(np.complex128))
+    with ctx.workprec(200):
+        err = _l2([acb(complex(g)) - e for g, e in zip(got, exact[: n // 2 + 1], strict=True)])
+        assert err <= arb(fft_error_factor(real_stages(n, support))) * _l2(exact)
+
+
+def test_real_fft_needs_two_points() -> None:
+    with pytest.raises(InvalidArgument, match="n=1"):
+        real_fft(np.ones(1))
+    with pytest.raises(InvalidArgument, match="n=6"):
+        real_fft(np.ones(6))
+
+
 @pytest.mark.parametrize("n", [1, 2, 16, 64])
 def test_inverse_fft_is_the_conjugate_transform(n: int) -> None:
     rng = np.random.default_rng(n)
@@ -74,6 +101,7 @@ def test_inverse_fft_is_the_conjugate_transform(n: int) -> None:
 
 def test_fft_matches_numpy() -> None:
     x = np.random.default_rng(3).random(4096)
+    assert np.allclose(real_fft(x), np.fft.rfft(x), rtol=0, atol=1e-11)
     assert np.allclose(fft(x), np.fft.fft(x), rtol=0, atol=1e-11)
     assert np.allclose(fft(np.concatenate([x[:100], np.zeros(3996)]), 100),
                        np.fft.fft(np.concatenate([x[:100], np.zeros(3996)])), rtol=0, atol=1e-11)

@@ -22,8 +22,10 @@ pairwise sum (:func:`certify.numerics.fft.pairwise_sum`), each rounding undone b
 
 *The error of the power* (our derivation, from Higham 2002, Theorem 24.2, for the transforms).
 Write ``y = F x`` (exact) and ``y~`` for what is used: the FFT of the float masses ``x~``
-(``|x~_j - x_j| <= u x_j``), whose error obeys ``||y~ - y||_2 <= eps2 = sqrt(N) ||x~||_2
-(rho_N + 2 u)`` (Theorem 24.2 plus the conversion); hence ``|y~_k - y_k| <= eps2`` for every k.
+(``|x~_j - x_j| <= u x_j``) -- the real-input transform of :func:`certify.numerics.fft.real_fft`
+(a half-length complex FFT and a split stage; ``y~_(N-k) = conj(y~_k)`` exactly) -- whose error
+obeys ``||y~ - y||_2 <= eps2 = sqrt(N) ||x~||_2 (rho + 2 u)`` (Theorem 24.2 with the split's
+two extra stages, plus the conversion); hence ``|y~_k - y_k| <= eps2`` for every k.
 Where ``eps2`` matters -- the few low frequencies at which ``|y_k|^T`` is not negligible --
 ``y_k`` is instead summed directly, ``sum_j x~_j w~^(jk)``, with error at most ``e_K = |x|
 (mu + 2 u + sqrt(2) gamma_L)`` (twiddle error ``mu``, the products, a pairwise sum of depth L).
@@ -66,12 +68,13 @@ from certify.numerics.fft import (
     MAX_LENGTH,
     TWIDDLE_ERROR,
     UNIT,
-    fft,
     fft_error_factor,
     gamma,
     inverse_fft,
     pairwise_levels,
     pairwise_sum,
+    real_fft,
+    real_stages,
     stages,
     twiddles,
 )
@@ -339,10 +342,13 @@ def _slack(xf: np.ndarray, mass: float, count: int, size: int
     ``U_k^T`` on ``|y_k|^T`` is below its error bound is dropped (``z~_k = 0``, error
     ``U_k^T``)."""
     n = xf.size
-    padded = np.zeros(size, dtype=np.complex128)
+    padded = np.zeros(size)
     padded[:n] = xf
-    y = fft(padded, n)
-    rho_forward = fft_error_factor(stages(size, n))
+    y = np.empty(size, dtype=np.complex128)
+    half = size // 2
+    y[: half + 1] = real_fft(padded, n)
+    y[half + 1:] = np.conj(y[1:half][::-1])  # exact: y_(N-k) = conj(y_k) for a real input
+    rho_forward = fft_error_factor(real_stages(size, n))
     eps2 = math.sqrt(size) * _norm_up(xf) * (rho_forward + 2 * UNIT) * _UP * _UP
     e_direct = mass * _UP * (TWIDDLE_ERROR + 2 * UNIT + math.sqrt(2) * gamma(pairwise_levels(n)))
     e_direct *= _UP
