@@ -183,10 +183,12 @@ class Pair:
         for (b0, a0, wp, wq), (m, _, _) in zip(t0, self._comp, strict=True):
             z = (y - m) / s
             w = z / _SQRT2
-            b1, a1 = 0.5 * math.erfc(-w), 0.5 * math.erfc(w)
-            # (below, above) at the interval's low and high ends; difference the small side
-            (lb, la), (hb, ha) = ((b0, a0), (b1, a1)) if up else ((b1, a1), (b0, a0))
-            d = la - ha if la < 0.5 else hb - lb
+            # the mass between the two ends, differenced on the side where the low end's
+            # value is a tail (so only one erfc at y): above it when that is < 1/2
+            if up:
+                d = a0 - 0.5 * math.erfc(w) if a0 < 0.5 else 0.5 * math.erfc(-w) - b0
+            else:
+                d = 0.5 * math.erfc(w) - a0 if w > 0 else b0 - 0.5 * math.erfc(-w)
             g = math.exp(-0.5 * z * z)
             p += wp * d
             q += wq * d
