@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from certify.accounting import pld, pld_fft
 from certify.accounting.pld_compose import Composer, Phase, Plan
+from certify.accounting.pld_grid import node_moments
 from certify.accounting.pld_words import Words
 from certify.numerics.precision import Target
 
@@ -99,12 +100,14 @@ def test_tail_bound_covers_the_exact_tails() -> None:
     offset, suffix, _ = _exact_suffixes(step, count)
     total = suffix[0]
     xf = pld_fft._floats(step.w, BITS)
+    moments = node_moments(xf)
+    assert moments is not None
     for b in (200, 400, 600, 800):
         i = b  # composed index relative to count * offset
         high = Fraction(suffix[i], 1 << (BITS * count))
         low = Fraction(total - suffix[i + 1], 1 << (BITS * count))
-        for bound, exact in ((pld_fft._tail_bound(xf, count, b, True), high),
-                             (pld_fft._tail_bound(xf, count, b, False), low)):
+        for bound, exact in ((pld_fft._tail_bound(xf, count, b, True, moments), high),
+                             (pld_fft._tail_bound(xf, count, b, False, moments), low)):
             with ctx.workprec(300):
                 assert arb(bound.upper()) >= arb(exact.numerator) / exact.denominator
             assert float(bound.upper()) < max(1e3 * float(exact), 1e-300) or exact == 0
@@ -129,7 +132,9 @@ def test_chernoff_parameter_is_near_the_best(b: int, high: bool) -> None:
 
     grid = np.linspace(0, limit, 401) if high else np.linspace(-limit, 0, 401)
     best = min(exponent(float(t)) for t in grid)
-    t = pld_fft._chernoff_t(xf, count, b, high)
+    moments = node_moments(xf)
+    assert moments is not None
+    t = pld_fft._chernoff_t(xf, count, b, high, moments)
     assert (t >= 0) if high else (t <= 0)
     assert abs(t) <= limit * (1 + 1e-12)
     assert exponent(t) <= best + 1e-2

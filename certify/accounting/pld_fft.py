@@ -63,7 +63,7 @@ import numpy as np
 from flint import arb, ctx
 
 from certify.accounting.pld_grid import GridPLD, from_words, node_moments, to_fixed, to_words
-from certify.accounting.pld_words import Words, exact_sum, truncate
+from certify.accounting.pld_words import MAX_BITS, Words, exact_sum, truncate
 from certify.numerics.fft import (
     MAX_LENGTH,
     TWIDDLE_ERROR,
@@ -174,19 +174,21 @@ def _tilted(log_x: np.ndarray, t: float) -> tuple[float, float, float]:
     return top + math.log(total), mean, max(second - mean * mean, 0.0)
 
 
-def _chernoff_t(xf: np.ndarray, count: int, b: int, high: bool) -> float:
+def _chernoff_t(xf: np.ndarray, count: int, b: int, high: bool,
+                moments: tuple[float, float]) -> float:
     """The t minimising ``f(t) = count K(t) - t b`` (K of :func:`_tilted`) over t > 0
     (``high``) or t < 0, in floats: Newton's method on the convex f, kept inside a bracket that
     each iterate's slope shrinks (bisection where Newton leaves it), from the normal
-    approximation's root; ``|t| (n - 1) <= 600`` keeps r^j finite. Only the bound's tightness
-    depends on the result: the iteration stops once a step would change the exponent by less
-    than 10^-3."""
+    approximation's root (``moments``: the step's mean and variance in nodes,
+    :func:`~certify.accounting.pld_grid.node_moments`); ``|t| (n - 1) <= 600`` keeps r^j
+    finite. Only the bound's tightness depends on the result: the iteration stops once a step
+    would change the exponent by less than 10^-3."""
     limit = 600.0 / max(xf.size - 1, 1)
     edge = limit if high else -limit
     lo, hi = (0.0, limit) if high else (-limit, 0.0)
     with np.errstate(divide="ignore"):
         log_x = np.log(xf)
-    _, mean, var = _tilted(log_x, 0.0)
+    mean, var = moments
     t = (b / count - mean) / var if var > 0 else edge / 2
     if not lo < t < hi:
         t = edge / 2
@@ -213,11 +215,12 @@ def _chernoff_t(xf: np.ndarray, count: int, b: int, high: bool) -> float:
     return t
 
 
-def _tail_bound(xf: np.ndarray, count: int, b: int, high: bool) -> arb:
+def _tail_bound(xf: np.ndarray, count: int, b: int, high: bool,
+                moments: tuple[float, float]) -> arb:
     """A certified upper bound on the composed mass at indices ``>= b`` (``high``) or ``<= b``:
     Chernoff's bound (module docstring) at a float-chosen r (only its tightness depends on the
-    choice); 1 when no useful r is found."""
-    r = math.exp(_chernoff_t(xf, count, b, high))
+    choice; ``moments`` as for :func:`_chernoff_t`); 1 when no useful r is found."""
+    r = math.exp(_chernoff_t(xf, count, b, high, moments))
     if r == 1.0 or (r < 1.0) == high:
         return arb(1)
     m = _mgf_up(xf, r)
@@ -246,8 +249,9 @@ def _window(xf: np.ndarray, count: int, limit: float) -> tuple[int, int, arb, ar
     size = 1 << max(math.ceil(_SPAN * sd), n - 1, 1).bit_length()
     while size <= MAX_LENGTH:
         start = max(0, min(round(mean - size / 2), last + 1 - size))
-        tau_lo = _tail_bound(xf, count, start - 1, False) if start > 0 else arb(0)
-        tau_hi = _tail_bound(xf, count, start + size, True) if start + size <= last else arb(0)
+        tau_lo = _tail_bound(xf, count, start - 1, False, moments) if start > 0 else arb(0)
+        tau_hi = (_tail_bound(xf, count, start + size, True, moments)
+                  if start + size <= last else arb(0))
         if tau_lo + tau_hi <= limit / (16 * size):
             return start, size, tau_lo, tau_hi
         size *= 2
@@ -276,7 +280,7 @@ def power(step: Words, count: int, bits: int, up: bool, budget: int, eta: int,
     :mod:`certify.accounting.pld_grid`."""
     w = step.w
     n = int(w.size)
-    if count < 2 or n == 0 or not 1 <= bits <= 64:
+    if count < 2 or n == 0 or not 1 <= bits <= MAX_BITS:
         return None
     unit = 2.0**-bits
     xf = _floats(w, bits)

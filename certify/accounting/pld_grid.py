@@ -109,6 +109,13 @@ class GridPLD:
         """The exact finite mass (units of 2^-bits): the polynomial at 1."""
         return fmpz(self.poly(1))
 
+    @property
+    def exact_words(self) -> np.ndarray | None:
+        """:attr:`words` where they cover the polynomial's whole length (its coefficients,
+        exactly, then), else None: what the exact computations may read instead of it."""
+        words = self.words
+        return words if words is not None and words.size == self.length else None
+
     def float_masses(self) -> np.ndarray:
         """The masses as floats in units of 1 (only for steering grids)."""
         if self.words is not None:
@@ -243,8 +250,8 @@ def power(step: GridPLD, count: int, cut: int, low: Fraction | None = None,
     0 composes the step as it is."""
     if count < 1:
         raise InvalidArgument(f"count={count} must be a positive integer.")
-    masses = (step.words.tolist() if step.words is not None and step.words.size == step.length
-              else [int(c) for c in step.poly.coeffs()])
+    words = step.exact_words
+    masses = words.tolist() if words is not None else [int(c) for c in step.poly.coeffs()]
     k = pld_rare.split_node(masses, int(step.infinity), count, rare, step.bits) if rare > 0 \
         else None
     if k is not None and not pld_rare.pays(len(masses), k, count, _sd_nodes(masses)):
@@ -360,8 +367,9 @@ def to_words(pld: GridPLD, masses: list[int] | None = None) -> Words | None:
     """The packed form of a grid measure, or None when its unit or a mass exceeds a word."""
     if not 1 <= pld.bits <= pld_words.MAX_BITS:
         return None
-    if masses is None and pld.words is not None and pld.words.size == pld.length:
-        return Words(pld.offset, pld.words, int(pld.infinity))
+    words = pld.exact_words if masses is None else None
+    if words is not None:
+        return Words(pld.offset, words, int(pld.infinity))
     if masses is None:
         masses = [int(c) for c in pld.poly.coeffs()]
     if masses and max(masses) >= 1 << 64:
@@ -406,8 +414,9 @@ def _tail_sums(pld: GridPLD, k: int) -> tuple[fmpz, arb]:
     if k >= pld.length:
         return fmpz(0), arb(0)
     poly = pld.poly
-    if pld.words is not None and pld.words.size == pld.length:
-        s1 = fmpz(pld_words.exact_sum(pld.words[k:]))  # the same integer, without the poly
+    words = pld.exact_words
+    if words is not None:
+        s1 = fmpz(pld_words.exact_sum(words[k:]))  # the same integer, without the poly
     else:
         s1 = pld.total_finite() - _prefix_mass(poly, k)
     tail = poly.right_shift(k) if k > 0 else poly
