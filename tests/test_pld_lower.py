@@ -16,7 +16,14 @@ from flint import ctx
 from certify.accounting import pld_pilot
 from certify.accounting.pld_compose import Composer, Plan, check_phases, loss_moments
 from certify.accounting.pld_invert import lower_delta, upper_delta
-from certify.accounting.pld_lower import _AIMS, Pair, _solve, lower_discretisation
+from certify.accounting.pld_lower import (
+    _AIMS,
+    Pair,
+    _chain,
+    _overruns,
+    _solve,
+    lower_discretisation,
+)
 from certify.accounting.pld_refine import pilot_start
 
 
@@ -99,3 +106,64 @@ def test_merged_intervals_stay_within_their_checked_span() -> None:
     merged, fine = values
     delta = found[0].value
     assert 0 <= 10_000 * (fine - merged) < 1e-3 * delta
+
+
+@pytest.mark.parametrize(("s", "q", "kind", "node", "h"),
+                         [(2.0, 0.001, "remove", 0.0, 2.0**-20),
+                          (1.0, 0.01, "remove", 0.01, 2.0**-14),
+                          (0.5, 0.1, "remove", 0.9, 2.0**-10),
+                          (1.0, 0.01, "add", -0.02, 2.0**-14),
+                          (0.8, 0.05, "replace", 0.1, 2.0**-12)])
+def test_chain_matches_the_one_interval_solver(s: float, q: float, kind: str, node: float,
+                                               h: float) -> None:
+    """The chain of consecutive intervals solved at once (Newton on the bidiagonal system of
+    balance conditions) puts every end where the one-interval solver, run interval after
+    interval from the same start, puts it (to well within the solver's own tolerance), and each
+    interval's float barycentre lies just past its node."""
+    pair = Pair(s, q, kind)
+    up = kind != "add"
+    k0 = math.floor(node / h)
+    start = pair.y_of((k0 - 0.5) * h if up else (k0 + 0.5) * h)
+    limit = 40.0 if up else -40.0
+    ends, losses = _chain(pair, start, k0, 0.0, h, up, limit, None)
+    assert len(ends) >= 20
+    y = start
+    for i, end in enumerate(ends):
+        k = k0 + i if up else k0 - i
+        solved = _solve(pair, y, k * h, up, limit)
+        assert solved is not None
+        assert abs(end - solved) <= 1e-7 * abs(solved - y)
+        low, high = (y, end) if up else (end, y)
+        p, qm = pair.masses(pair.tails(low), pair.tails(high))
+        assert abs(math.log(p / qm) - k * h) < 5e-11
+        assert losses[i] == pytest.approx(pair.loss(end), abs=1e-12)
+        y = end
+
+
+def test_chain_stops_where_the_sweep_would_skip_a_node() -> None:
+    """A chain started off-centre (its first interval's end lands past the next node) is
+    refused or cut short: every interval it returns but the last ends between its node and the
+    next, so the sweep's rule would aim the following interval at the next node."""
+    pair = Pair(1.0, 0.01, "remove")
+    h = 2.0**-12
+    k0 = 100
+    for offset in (-0.5, -0.9, -0.99, -1.4):
+        start = pair.y_of((k0 + offset) * h)
+        ends, losses = _chain(pair, start, k0, 0.0, h, True, 40.0, None)
+        for i, loss in enumerate(losses[:-1]):
+            assert math.floor(loss / h + 1e-3) == k0 + i
+
+
+@pytest.mark.parametrize("skip", [4, 16, 64])
+def test_overrun_check_agrees_with_the_solver(skip: int) -> None:
+    """The shortcut that aims a merged interval closer without solving it answers as the
+    solved interval's length would (far in the tail, where barycentres lag behind)."""
+    pair = Pair(1.0, 0.001, "remove")
+    h = 2.0**-14
+    for start_loss in (0.01, 0.02, 0.03):
+        y = pair.y_of(start_loss)
+        target = start_loss + skip * h
+        span = 3 * skip * h
+        solved = _solve(pair, y, target, True, 40.0)
+        beyond = solved is None or pair.loss(solved) - start_loss > span
+        assert _overruns(pair, y, start_loss, target, span, True, 40.0) == beyond
