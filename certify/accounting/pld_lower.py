@@ -647,7 +647,8 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
 
     here = _pairs_at(pair, start, sb)
     nodes: list[int] = []
-    found: list[tuple[arb, arb]] = []  # each interval's certified (P, Q) masses
+    # each interval's certified (P, Q) masses, and whether its node's inequality is certified
+    found: list[tuple[arb, arb, bool]] = []
     y = start
     y_loss = pair.loss(y)
     skip = 1
@@ -685,8 +686,9 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
             break
         there = _pairs_at(pair, nxt, sb)
         p, qm = masses(here, there)
+        on_node = at_or_past(k, p, qm)
         for aim in _AIMS[1:]:  # re-aim with a wider margin where the certificate failed
-            if at_or_past(k, p, qm):
+            if on_node:
                 break
             wider = _solve(pair, y, target, up, limit, aim)
             if wider is None or wider == y:
@@ -695,10 +697,10 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
             p_alt, q_alt = masses(here, alt)
             if at_or_past(k, p_alt, q_alt):
                 nxt, there, p, qm = wider, alt, p_alt, q_alt
-                nxt_loss = None
+                nxt_loss, on_node = None, True
                 chained.clear()  # the next intervals started at the old end
         nodes.append(k)
-        found.append((p, qm))
+        found.append((p, qm, on_node))
         y, here = nxt, there
         y_loss = pair.loss(nxt) if nxt_loss is None else nxt_loss
         if chained:  # the chain's next interval: the next node, as the rule below would say
@@ -710,16 +712,16 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
         skip = merge.skip(y_loss) if merge is not None and math.isfinite(y) else 1
         k = math.floor(edge + 1e-3) + skip if up else math.ceil(edge - 1e-3) - skip
     end = math.inf if up else -math.inf
-    found.append(masses(here, _pairs_at(pair, end, sb)))
+    found.append((*masses(here, _pairs_at(pair, end, sb)), False))
     if up:
         nodes.append(math.floor((y_loss - float(shift)) / h_f) if math.isfinite(y) else k)
     else:
         nodes.append(k)
     # each interval's mass on its node, or a lower one whose inequality is certified
     groups: dict[int, arb] = {}
-    for node, (p, qm) in zip(nodes, found, strict=True):
+    for node, (p, qm, on_node) in zip(nodes, found, strict=True):
         for kk in range(node, node - _FALLBACK_NODES - 1, -1):
-            if at_or_past(kk, p, qm):  # barycentre >= shift + kk h, certified
+            if (on_node and kk == node) or at_or_past(kk, p, qm):  # barycentre >= kk's loss
                 groups[kk] = groups.get(kk, arb(0)) + p
                 break
     if not groups:
