@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from flint import acb, arb, ctx
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from certify.errors import InvalidArgument
@@ -21,7 +21,11 @@ from certify.numerics.fft import (
     pairwise_levels,
     pairwise_sum,
     real_fft,
+    real_inverse_error,
+    real_inverse_fft,
+    real_inverse_stages,
     real_stages,
+    stage_error,
     stages,
     twiddles,
 )
@@ -81,6 +85,85 @@ def test_real_fft_error_within_bound(log_n: int, support: int, seed: int) -> Non
         assert err <= arb(fft_error_factor(real_stages(n, support))) * _l2(exact)
 
 
+def _hermitian(half: np.ndarray, n: int) -> np.ndarray:
+    """The full spectrum that :func:`real_inverse_fft` reads from a half one (independently:
+    conjugate mirror, real parts at 0 and N/2)."""
+    full = np.zeros(n, dtype=np.complex128)
+    for k, v in enumerate(half):
+        if k == 0 or 2 * k == n:
+            full[k] = v.real
+        else:
+            full[k], full[n - k] = v, np.conj(v)
+    return full
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 7), st.floats(0, 1), st.integers(0, 2**32 - 1))
+@example(7, 31 / 64, 1)  # the widest band of the rotated path: 2K + 1 = N/2
+@example(7, 32 / 64, 2)  # the narrowest of the split path
+@example(7, 1.0, 3)  # the full half spectrum, Nyquist included
+@example(1, 1.0, 4)  # N = 2
+@example(7, 0.0, 5)  # the mean alone
+def test_real_inverse_fft_error_within_bound(log_n: int, width: float, seed: int) -> None:
+    """The real inverse of a Hermitian half spectrum (narrow bands by the rotated half-length
+    transform, wide ones by the split) within rho(real_inverse_stages) of the exact inverse
+    DFT of the full spectrum, in 2-norm (and so at every point)."""
+    n = 1 << log_n
+    band = round(width * (n // 2))
+    rng = np.random.default_rng(seed)
+    scale = 10.0 ** rng.integers(-8, 3, band + 1)
+    half = (rng.standard_normal(band + 1) + 1j * rng.standard_normal(band + 1)) * scale
+    got = real_inverse_fft(half, n)
+    assert got.dtype == np.float64 and got.size == n
+    exact = _exact_dft(_hermitian(half, n), sign=1)
+    rho = arb(fft_error_factor(real_inverse_stages(n, band)))
+    full = _hermitian(half, n)
+    with ctx.workprec(200):
+        assert all(abs(e.imag) < 1e-50 for e in exact)
+        diffs = [acb(float(g)) - e for g, e in zip(got, exact, strict=True)]
+        assert _l2(diffs) <= rho * _l2(exact)
+        # pointwise, from upper bounds on the full spectrum's norms
+        norm2 = _l2([acb(complex(v)) for v in full])
+        norm1 = sum((abs(acb(complex(v))) for v in full), arb(0))
+        bound = real_inverse_error(n, band, float(norm2.upper()) * (1 + 2.0**-50),
+                                   float(norm1.upper()) * (1 + 2.0**-50))
+        assert all(abs(d) <= bound for d in diffs)
+
+
+@pytest.mark.parametrize(("n", "band"), [(2, 0), (2, 1), (8, 1), (8, 2), (64, 15), (64, 16),
+                                         (4096, 100), (4096, 1023), (4096, 1024), (4096, 2048)])
+def test_real_inverse_fft_matches_numpy(n: int, band: int) -> None:
+    rng = np.random.default_rng(n + band)
+    half = rng.standard_normal(band + 1) + 1j * rng.standard_normal(band + 1)
+    padded = np.zeros(n // 2 + 1, dtype=np.complex128)
+    padded[: band + 1] = half
+    expected = np.fft.irfft(padded, n) * n
+    assert np.allclose(real_inverse_fft(half, n), expected, rtol=0, atol=1e-12 * n)
+
+
+def test_real_inverse_stages() -> None:
+    # a band of K rotated to the support 2K + 1 of the half-length transform, + 2
+    assert real_inverse_stages(4096, 0) == 2
+    assert real_inverse_stages(4096, 57) == stages(2048, 115) + 2 == 9
+    assert real_inverse_stages(4096, 2048) == 11 + 2
+    with pytest.raises(InvalidArgument, match="n=1"):
+        real_inverse_stages(1, 0)
+    with pytest.raises(InvalidArgument, match="at most n/2"):
+        real_inverse_fft(np.ones(6), 8)
+
+
+def test_real_inverse_error_takes_the_narrow_bound() -> None:
+    """For a narrow band the pointwise bound with ||X||_1 is the smaller one when ||X||_1 is
+    well below sqrt(N) ||X||_2; for a wide band only rho_(t+2) sqrt(N) ||X||_2 applies."""
+    rho = fft_error_factor(real_inverse_stages(4096, 57))
+    plain = rho * 64 * 1.0
+    assert real_inverse_error(4096, 57, 1.0, 10.0) < plain
+    assert real_inverse_error(4096, 57, 1.0, 1e6) == pytest.approx(plain, rel=1e-9)
+    wide = fft_error_factor(real_inverse_stages(4096, 1500)) * 64
+    assert real_inverse_error(4096, 1500, 1.0, 1.0) == pytest.approx(wide, rel=1e-9)
+    assert stage_error() <= fft_error_factor(1)
+
+
 def test_real_fft_needs_two_points() -> None:
     with pytest.raises(InvalidArgument, match="n=1"):
         real_fft(np.ones(1))
@@ -133,6 +216,20 @@ def test_pairwise_sum_error(values: list[float]) -> None:
     bound = Fraction(gamma(pairwise_levels(len(values)))) * sum(
         (abs(Fraction(v)) for v in values), Fraction(0))
     assert abs(Fraction(got) - exact) <= bound
+
+
+@pytest.mark.parametrize(("rows", "cols"), [(1, 1), (3, 5), (17, 4), (1280, 3)])
+def test_pairwise_sum_along_either_axis(rows: int, cols: int) -> None:
+    """Each column (axis 0) and row (axis -1) sum within gamma_L of the exact sum."""
+    a = np.random.default_rng(rows * cols).standard_normal((rows, cols)) * 1e3
+    for axis, lines in ((0, a.T), (-1, a)):
+        got = pairwise_sum(a, axis=axis)
+        assert got.shape == (lines.shape[0],)
+        for value, line in zip(got, lines, strict=True):
+            exact = sum((Fraction(v) for v in line), Fraction(0))
+            bound = Fraction(gamma(pairwise_levels(line.size))) * sum(
+                (abs(Fraction(v)) for v in line), Fraction(0))
+            assert abs(Fraction(float(value)) - exact) <= bound
 
 
 def test_bad_lengths_are_refused() -> None:

@@ -79,6 +79,66 @@ def test_power_bounds_the_exact_power(seed: int, n: int, count: int, tail: float
     _check_dominance(out.words, step, count, up)
 
 
+@pytest.mark.parametrize(("n", "count"), [(12, 300), (10, 1000)])
+def test_long_powers_bound_the_exact_power(n: int, count: int) -> None:
+    """Long compositions: most of the half spectrum is dropped unexamined (U_k <= theta), the
+    kept band is narrow (the rotated half-length inverse); still pointwise on the right side."""
+    step = _step(5, n, max(n / 12, 1.0), 1e-3)
+    for up in (True, False):
+        out = pld_fft.power(step, count, BITS, up, budget=2**40, eta=2**20)
+        assert out is not None
+        _check_dominance(out.words, step, count, up)
+
+
+def _exact_inverse(half: np.ndarray, size: int) -> list[arb]:
+    """sum_k V_k exp(2 pi i pk / N) / N for the Hermitian V of a half spectrum (real parts at 0
+    and N/2), in Arb at 200 bits."""
+    out = []
+    with ctx.workprec(200):
+        for p in range(size):
+            total = arb(0)
+            for k, v in enumerate(half):
+                if v == 0:
+                    continue
+                s, c = (arb(2 * ((p * k) % size)) / size).sin_cos_pi()
+                term = arb(float(v.real)) * c - arb(float(v.imag)) * s  # Re(v e^(i theta))
+                total += term if k == 0 or 2 * k == size else 2 * term
+            out.append(total / size)
+    return out
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(2, 6), st.floats(0, 1), st.floats(0, 1), st.integers(0, 2**32 - 1))
+def test_band_inverse_within_its_bound(log_n: int, width: float, density: float,
+                                       seed: int) -> None:
+    """The real inverse of a kept set of frequencies k <= N/2 (narrow and wide bands) within
+    the pointwise bound it reports, against an exact inverse DFT."""
+    size = 1 << log_n
+    rng = np.random.default_rng(seed)
+    band = round(width * (size // 2))
+    ks = np.flatnonzero(rng.random(band + 1) < max(density, 0.05))
+    if ks.size == 0:
+        ks = np.array([band])
+    z = (rng.standard_normal(ks.size) + 1j * rng.standard_normal(ks.size)) * 10.0 ** rng.integers(
+        -5, 2, ks.size)
+    values, error = pld_fft._band_inverse(z, ks, size)
+    half = np.zeros(int(ks[-1]) + 1, dtype=np.complex128)
+    half[ks] = z
+    exact = _exact_inverse(half, size)
+    with ctx.workprec(200):
+        assert all(abs(arb(float(v)) - e) <= error for v, e in zip(values, exact, strict=True))
+
+
+@pytest.mark.parametrize(("count", "size"),
+                         [(2, 4), (64, 1024), (10**4, 1 << 15), (10**6, 1 << 22)])
+def test_threshold_drops_only_negligible_frequencies(count: int, size: int) -> None:
+    theta, power = pld_fft._threshold(count, size)
+    assert 0 < theta < 1
+    with ctx.workprec(200):
+        assert arb(power) >= arb(theta) ** count
+        assert arb(power) * size <= arb(2) ** -299
+
+
 def test_power_is_close_to_the_exact_power() -> None:
     """Not only sound but tight: the suffix masses agree with the exact power's to ~1e-12."""
     step = _step(7, 40, 4.0, 1e-3)

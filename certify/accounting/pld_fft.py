@@ -35,9 +35,17 @@ any multiplication chain (relative error ``(1 + sqrt(2) gamma_2)^(T-1) - 1 =: C_
 
     |z~_k - y_k^T| <= T e_k U_k^(T-1) + C_T U_k^T   (|a^T - b^T| <= T |a - b| max(|a|,|b|)^(T-1)).
 
-The inverse transform ``o~ = fl(F* z~) / N`` then differs from ``c~ = F* y^T / N`` at every
-position by at most ``E = sum_k |z~_k - y_k^T| / N + rho_N ||z~||_2 / sqrt(N)`` (the first
-through ``|F* v|_inf <= ||v||_1``, the second by Theorem 24.2 and ``|.|_inf <= ||.||_2``).
+A frequency is dropped (``z~_k = 0``, error ``U_k^T``) where that is below its error bound,
+and unexamined where the computed ``|y~_k|`` shows ``U_k <= theta`` (``N theta^T <= 2^-300``:
+error ``theta^T`` each). Only the half spectrum ``k <= N/2`` is formed: ``y_(N-k) =
+conj(y_k)``, every bound is the same at ``N - k``, and the inverse reads the Hermitian ``z~``
+(``z~_(N-k) = conj(z~_k)``; at 0 and N/2, where ``y_k^T`` is real, the real part, no farther
+from it), so the errors of ``0 < k < N/2`` count twice. The inverse transform ``o~ = fl(F* z~)
+/ N`` (:func:`certify.numerics.fft.real_inverse_fft`: one complex transform of length N/2 and
+a split) then differs from ``c~ = F* y^T / N`` at every position by at most ``E = sum_k |z~_k -
+y_k^T| / N + e_inv / N``: the first term through ``|F* v|_inf <= ||v||_1``, ``e_inv`` the
+pointwise bound of :func:`certify.numerics.fft.real_inverse_error` from ``||z~||_2`` and
+``||z~||_1`` (Theorem 24.2 for the half-length transform, and the split's own roundings).
 
 *The returned measure*: upper, ``ceil((o~_p + E) 2^bits)`` at window node i (>= ``c~_i >=
 c_i``), the mass below the window (``<= tau_lo``) added to the first node (moved up) and the
@@ -70,12 +78,12 @@ from certify.numerics.fft import (
     UNIT,
     fft_error_factor,
     gamma,
-    inverse_fft,
     pairwise_levels,
     pairwise_sum,
     real_fft,
+    real_inverse_error,
+    real_inverse_fft,
     real_stages,
-    stages,
     twiddles,
 )
 
@@ -300,11 +308,11 @@ def power(step: Words, count: int, bits: int, up: bool, budget: int, eta: int,
         return None
     window = np.roll(values, -(start % size))
     if up:
-        raw = np.nextafter(window + error, np.inf)
-        masses = np.ceil(np.maximum(raw, 0.0) * 2.0**bits)
+        masses = _step_up(window + error)
+        np.ceil(masses * 2.0**bits, out=masses)
     else:
-        raw = np.nextafter(window - np.nextafter(error + tau, np.inf), -np.inf)
-        masses = np.floor(np.maximum(raw, 0.0) * 2.0**bits)
+        masses = _step_down(window - float(np.nextafter(error + tau, np.inf)))
+        np.floor(masses * 2.0**bits, out=masses)
     if not masses.max() < 2.0**64:
         return None
     words = masses.astype(np.uint64)
@@ -329,6 +337,30 @@ def power(step: Words, count: int, bits: int, up: bool, budget: int, eta: int,
     return None if out is None else Powered(out, window, first)
 
 
+def _step_up(raw: np.ndarray) -> np.ndarray:
+    """``max(nextafter(raw, +inf), 0)`` elementwise (in place; covers the rounding of the sum
+    that made ``raw``): on a non-negative float the next one up is its bit pattern plus one
+    (+0 to the least subnormal, the largest finite to +inf; +inf to NaN and NaN stays NaN,
+    both refused by the caller), and a negative ``raw`` has a negative exact sum (rounding to
+    nearest keeps the sign), so 0. Measured 20 times faster than ``np.nextafter``."""
+    above = raw >= 0
+    np.maximum(raw, 0.0, out=raw)
+    bits = raw.view(np.int64)
+    bits += above
+    return raw
+
+
+def _step_down(raw: np.ndarray) -> np.ndarray:
+    """``max(nextafter(raw, -inf), 0)`` elementwise (in place): on a positive float the bit
+    pattern minus one (the least subnormal to +0, +inf to the largest finite, NaN stays NaN),
+    and 0 on the rest."""
+    np.maximum(raw, 0.0, out=raw)
+    bits = raw.view(np.int64)
+    bits -= 1
+    np.maximum(bits, 0, out=bits)
+    return raw
+
+
 def _infinity(finite: int, infinity: int, count: int, bits: int, up: bool) -> int:
     """The mass at +infinity of the power, ``(|x| + x_inf)^T - |x|^T`` (units 2^-bits)."""
     if infinity == 0:
@@ -342,104 +374,137 @@ def _infinity(finite: int, infinity: int, count: int, bits: int, up: bool) -> in
 def _slack(xf: np.ndarray, mass: float, count: int, size: int
            ) -> tuple[np.ndarray, float] | None:
     """``(o~, E)``: the cyclic power's float values on the N positions and the bound E on their
-    error (module docstring); None if a bound is not finite. A frequency whose bound
-    ``U_k^T`` on ``|y_k|^T`` is below its error bound is dropped (``z~_k = 0``, error
-    ``U_k^T``)."""
+    error (module docstring); None if a bound is not finite. Only the half spectrum ``k <=
+    N/2`` is formed: every bound at ``N - k`` equals the one at k (``y_(N-k) = conj(y_k)``, and
+    the inverse reads ``z~_(N-k) = conj(z~_k)``), so the errors of ``0 < k < N/2`` count twice
+    (an exact doubling). A frequency whose bound ``U_k^T`` on ``|y_k|^T`` is below its error
+    bound is dropped (``z~_k = 0``, error ``U_k^T``); so is every k whose computed ``|y~_k|^2``
+    shows ``|y_k| <= |y~_k| + eps2 <= theta`` (:func:`_threshold`), at once: their errors sum to
+    at most ``N theta^T`` (from Arb, <= 2^-300), and only the few others are worked on. The
+    candidates' error sum is a pairwise sum (its ``gamma_L`` covered by the factor ``1 +
+    gamma_L``), plus that term."""
     n = xf.size
+    half = size // 2
     padded = np.zeros(size)
     padded[:n] = xf
-    y = np.empty(size, dtype=np.complex128)
-    half = size // 2
-    y[: half + 1] = real_fft(padded, n)
-    y[half + 1:] = np.conj(y[1:half][::-1])  # exact: y_(N-k) = conj(y_k) for a real input
+    y = real_fft(padded, n)
     rho_forward = fft_error_factor(real_stages(size, n))
     eps2 = math.sqrt(size) * _norm_up(xf) * (rho_forward + 2 * UNIT) * _UP * _UP
     e_direct = mass * _UP * (TWIDDLE_ERROR + 2 * UNIT + math.sqrt(2) * gamma(pairwise_levels(n)))
     e_direct *= _UP
     with ctx.workprec(64):
         chain = _float_up((1 + arb(math.sqrt(2) * gamma(2) * _UP)) ** (count - 1) - 1)
+    theta, rest_power = _threshold(count, size)
+    # a computed |y~_k|^2 <= lim2 means |y~_k| <= lim: its three roundings (and underflow, at
+    # most 2^-1073 in all, far below 2^-41 lim^2 as lim >= 2^-400) inside the factors
+    # 1 - 2^-40 of lim2; lim < theta - eps2, so |y_k| <= |y~_k| + eps2 < theta
+    lim = (theta - eps2) * (1 - 2.0**-40)
+    lim2 = lim * lim * (1 - 2.0**-40) if lim >= 2.0**-400 else -1.0
+    ks = np.flatnonzero(~(y.real * y.real + y.imag * y.imag <= lim2))  # NaN is a candidate
+    weights = np.full(ks.size, 2.0)  # k and N - k
+    weights[(ks == 0) | (ks == half)] = 1.0
+    rest_error = (size - float(np.sum(weights))) * rest_power * _UP  # exact count, one rounding
+    y = y[ks]
     bound_u = (_modulus_up(y) + eps2) * _UP
     bound_p = _real_power_up(bound_u, count - 1)
     errors = bound_p * (count * eps2 + chain * bound_u) * _UP
-    direct = _direct_set(errors, bound_p, count * e_direct + chain * bound_u, size)
+    direct = _direct_set(errors * weights, bound_p * (count * e_direct + chain * bound_u),
+                         weights)
     if direct.size:
-        exact = _direct_dft(xf, direct, size)
+        exact = _direct_dft(xf, ks[direct], size)
         y[direct] = exact
-        mirror = (size - direct) % size
-        y[mirror] = np.conj(exact)
-        touched = np.union1d(direct, mirror)
-        bound_u[touched] = (_modulus_up(y[touched]) + e_direct) * _UP
-        bound_p[touched] = _real_power_up(bound_u[touched], count - 1)
-        errors[touched] = bound_p[touched] * (count * e_direct + chain * bound_u[touched]) * _UP
+        bound_u[direct] = (_modulus_up(exact) + e_direct) * _UP
+        bound_p[direct] = _real_power_up(bound_u[direct], count - 1)
+        errors[direct] = bound_p[direct] * (count * e_direct + chain * bound_u[direct]) * _UP
     dropped = bound_p * bound_u * _UP  # >= |y_k|^T, the error of z~_k = 0
     kept = dropped > np.maximum(errors, _NEGLIGIBLE)
-    keep = np.flatnonzero(kept)
-    errors = np.where(kept, errors, dropped)
-    if not (np.all(np.isfinite(errors)) and np.all(np.isfinite(y[keep]))):
+    errors = np.where(kept, errors, dropped) * weights
+    if not (np.all(np.isfinite(errors)) and np.all(np.isfinite(y[kept]))):
         return None
-    z = _chain_power(y[keep], count)
+    z = _chain_power(y[kept], count)
     if not np.all(np.isfinite(z)):
         return None
-    total_error = float(pairwise_sum(errors)) * (1 + gamma(pairwise_levels(size))) * _UP
-    values, inverse_error = _band_inverse(z, keep, size)
+    total_error = (float(pairwise_sum(errors)) * (1 + gamma(pairwise_levels(ks.size)))
+                   + rest_error) * _UP * _UP
+    values, inverse_error = _band_inverse(z, ks[kept], size)
     return values, (total_error / size + inverse_error) * _UP + _TINY + count * _TINY
 
 
+def _threshold(count: int, size: int) -> tuple[float, float]:
+    """``(theta, P)``: the modulus bound below which :func:`_slack` drops a frequency
+    unexamined, ``theta = 2^(-(300 + log2 N) / T)`` in floats (any value is sound), and ``P >=
+    theta^T`` from Arb."""
+    theta = 2.0 ** (-(300 + math.log2(size)) / count)
+    with ctx.workprec(64):
+        return theta, _float_up(arb(theta) ** count)
+
+
 def _band_inverse(z: np.ndarray, ks: np.ndarray, size: int) -> tuple[np.ndarray, float]:
-    """``(v, e)``: ``v_p ~ Re sum_k z_k w^(-pk) / N`` over the frequencies ``ks`` (the others
-    zero), and a bound e on ``|v_p - that|`` for every p. The frequencies lie in a band
-    ``[-K, K]`` (mod N); rotated to ``[0, 2K]`` they make a vector whose inverse transform
-    only rounds in ``log2(2K + 1)`` stages (:func:`certify.numerics.fft.fft` with a support),
-    and the rotation is undone by one product with ``w^(pK)`` per position (error at most
-    ``(mu + sqrt(2) gamma_2 (1 + mu)) |.|``). The transform's error is Higham's Theorem 24.2
-    (``<= rho ||z||_2 sqrt(N)``, then ``|.|_inf <= ||.||_2``), the product's at most its
-    relative error times ``sum |z_k|`` (all over N)."""
-    signed = np.where(ks > size // 2, ks - size, ks)
-    band = int(np.max(np.abs(signed))) if ks.size else 0
-    rotated = np.zeros(size, dtype=np.complex128)
-    rotated[(signed + band) % size] = z
-    support = min(2 * band + 1, size)
-    raw = inverse_fft(rotated, support)
-    table = twiddles(size)
-    turned = raw * table[(-band * np.arange(size, dtype=np.int64)) % size].conj()
-    z_norm = _norm_up(z)
-    z_sum = float(pairwise_sum(_modulus_up(z))) * _UP
-    rho = fft_error_factor(stages(size, support))
-    turn = TWIDDLE_ERROR + math.sqrt(2) * gamma(2) * (1 + TWIDDLE_ERROR)
-    error = (rho * z_norm * math.sqrt(size) * (1 + turn) + turn * z_sum * (1 + rho)) / size
-    return turned.real / size, error * _UP
+    """``(v, e)``: ``v_p ~ sum_k V_k w^(-pk) / N`` for the Hermitian V with ``V_k = z_i`` at the
+    frequencies ``k = ks_i <= N/2`` (increasing), ``V_(N-k) = conj(V_k)`` (real parts at 0 and
+    N/2), zero elsewhere, and a bound e on ``|v_p - that|`` for every p: by
+    :func:`certify.numerics.fft.real_inverse_fft` (one complex transform of length N/2 over the
+    band ``[-K, K]``, ``K = max ks``, when it is narrow) with the pointwise error bound of
+    :func:`certify.numerics.fft.real_inverse_error` from ``||V||_2`` and ``||V||_1``
+    (:func:`_half_norms_up`), over N (division by N is exact, underflow aside)."""
+    band = int(ks[-1]) if ks.size else 0
+    half = np.zeros(band + 1, dtype=np.complex128)
+    half[ks] = z
+    values = real_inverse_fft(half, size)
+    values *= 1.0 / size
+    norm2, norm1 = _half_norms_up(half, size)
+    return values, real_inverse_error(size, band, norm2, norm1) / size * _UP
 
 
-def _direct_set(fft_errors: np.ndarray, powers: np.ndarray, direct_factor: np.ndarray,
-                size: int) -> np.ndarray:
-    """The frequencies ``k <= N/2`` to sum directly: by decreasing FFT error bound (pairs k,
-    N - k together) until what is left is below the direct sums' own total, at most
-    :data:`MAX_DIRECT` of them (only work and tightness depend on the choice)."""
-    half = size // 2
-    ks = np.arange(half + 1)
-    pair = fft_errors[ks] + np.where((ks > 0) & (ks < half), fft_errors[(size - ks) % size], 0)
-    target = float(np.sum(powers * direct_factor))
-    remaining = float(pair.sum())
-    top = np.argpartition(pair, -MAX_DIRECT)[-MAX_DIRECT:] if pair.size > MAX_DIRECT \
-        else np.arange(pair.size)
-    order = top[np.argsort(pair[top])[::-1]]
+def _half_norms_up(half: np.ndarray, size: int) -> tuple[float, float]:
+    """Upper bounds on ``||V||_2`` and ``||V||_1`` for the Hermitian V of length N = size given
+    by ``half`` (``V_k``, ``k <= K <= N/2``; :func:`_band_inverse`): ``Re V_0``, each ``0 < k <
+    N/2`` twice (``V_k`` and ``V_(N-k)``: an exact doubling), ``Re V_(N/2)``; the roundings of
+    the squares, the moduli, the pairwise sums (``gamma_L < 2^-48``) and the square root
+    covered by ``(1 + 2^-40)^2`` as in :func:`_norm_up`."""
+    squares = half.real * half.real + half.imag * half.imag
+    squares[0] = half[0].real * half[0].real
+    middle = size // 2
+    if half.size > middle:
+        squares[middle] = half[middle].real * half[middle].real
+    moduli = np.sqrt(squares)
+    squares[1:middle] *= 2
+    moduli[1:middle] *= 2
+    norm2 = math.sqrt(float(pairwise_sum(squares))) * _UP * _UP
+    norm1 = float(pairwise_sum(moduli)) * _UP * _UP
+    return norm2, norm1
+
+
+def _direct_set(fft_errors: np.ndarray, direct_errors: np.ndarray, weights: np.ndarray
+                ) -> np.ndarray:
+    """The positions (in the arguments) of the frequencies to sum directly, by decreasing FFT
+    error bound ``fft_errors`` until what is left is below the direct sums' own total
+    (``direct_errors`` weighted by ``weights``), at most :data:`MAX_DIRECT` of them (only work
+    and tightness depend on the choice)."""
+    target = float(direct_errors @ weights)
+    remaining = float(fft_errors.sum())
+    top = np.argpartition(fft_errors, -MAX_DIRECT)[-MAX_DIRECT:] \
+        if fft_errors.size > MAX_DIRECT else np.arange(fft_errors.size)
+    order = top[np.argsort(fft_errors[top])[::-1]]
     chosen = []
     for k in order:
         if remaining <= target:
             break
         chosen.append(int(k))
-        remaining -= float(pair[k])
+        remaining -= float(fft_errors[k])
     return np.array(sorted(chosen), dtype=np.int64)
 
 
 def _direct_dft(xf: np.ndarray, ks: np.ndarray, size: int) -> np.ndarray:
     """``sum_j x~_j w~^(jk)`` for each k in ``ks``, by pairwise sums (error: ``e_K`` of the
-    module docstring)."""
+    module docstring; a complex sum is the two real sums, each within ``gamma_L sum |a_j|``)."""
     table = twiddles(size)
     j = np.arange(xf.size, dtype=np.int64)
-    index = np.outer(ks, j) % size
-    terms = table[index] * xf[None, :]
-    return pairwise_sum(terms.real) + 1j * pairwise_sum(terms.imag)
+    index = np.outer(j, ks)
+    index &= size - 1  # mod N, a power of two
+    terms = table[index]
+    terms *= xf[:, None]
+    return pairwise_sum(terms, axis=0)
 
 
 def grid_power(step: GridPLD, count: int, budget: int, eta: int, low: Fraction | None = None
