@@ -62,6 +62,7 @@ from certify.accounting.pld_step import (
     Coarsening,
     between,
     cdf_pair,
+    float_losses,
     float_replace_loss,
     float_x,
     merge_scale,
@@ -167,14 +168,9 @@ class Pair:
 
     def losses(self, y: np.ndarray) -> np.ndarray:
         """:meth:`loss` at every entry of y (floats, to within rounding of it)."""
-        s2 = self.s * self.s
-        if self.kind == "replace":  # float_replace_loss, vectorised
-            if self.q >= 1:
-                return 2 * y / s2
-            a, c = math.log1p(-self.q), math.log(self.q) - 1 / (2 * s2)
-            return np.logaddexp(a, c + y / s2) - np.logaddexp(a, c - y / s2)
-        u = ((-2 * y if self.add else 2 * y) - 1) / (2 * s2)
-        lam = u if self.q >= 1 else np.logaddexp(math.log1p(-self.q), math.log(self.q) + u)
+        if self.kind == "replace":
+            return float_losses("replace", y, self.s, self.q)
+        lam = float_losses("remove", -y if self.add else y, self.s, self.q)
         return -lam if self.add else lam
 
     def ys_of(self, losses: np.ndarray) -> np.ndarray:
@@ -283,7 +279,8 @@ def _chain(pair: Pair, y0: float, k0: int, shift: float, h: float, up: bool, lim
     size = _CHAIN_MAX
     ks = k0 + sign * np.arange(size)
     nodes = shift + ks * h
-    # centred intervals alternate about the midpoints: e_i = 2 n_i - e_(i-1) (module docstring)
+    # a first screen of the run (admissible ends, no merging) from the first-order ends:
+    # centred intervals mirror their start about the node, e_i = 2 n_i - e_(i-1)
     d0 = pair.loss(y0) - nodes[0] + sign * h / 2
     ends = nodes + sign * h / 2 + np.where(np.arange(size) % 2 == 0, -d0, d0)
     y = np.empty(size + 1)
@@ -653,8 +650,8 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
     y_loss = pair.loss(y)
     skip = 1
     chained: list[tuple[float, float]] = []  # (end, its loss) of a solved chain, last first
-    wait, backoff = _CHAIN_AFTER, 0  # intervals before the next chain is tried (backoff doubles
-    # each time one fails)
+    # intervals before the next chain is tried; the wait doubles each time one fails
+    wait, backoff = _CHAIN_AFTER, 0
     while True:
         target = float(shift) + k * h_f
         if not chained and skip == 1 and math.isfinite(y) and wait <= 0:

@@ -133,18 +133,26 @@ def loss_range(s: float, q: float, tail: float, kind: str = "remove") -> tuple[f
     return lo, hi
 
 
+def float_losses(kind: str, x: np.ndarray, s: float, q: float) -> np.ndarray:
+    """The loss at x of the remove pair (the add loss at x is minus this at -x) or of the
+    replace pair, vectorised floats: the inverse of :func:`float_x`."""
+    x = np.asarray(x, dtype=np.float64)
+    s2 = s * s
+    if kind == "replace":
+        if q >= 1:
+            return 2 * x / s2
+        a, c = math.log1p(-q), math.log(q) - 1 / (2 * s2)
+        return np.logaddexp(a, c + x / s2) - np.logaddexp(a, c - x / s2)
+    u = (2 * x - 1) / (2 * s2)
+    return u if q >= 1 else np.logaddexp(math.log1p(-q), math.log(q) + u)
+
+
 def _float_loss(x: float, s: float, q: float) -> float:
-    u = (2 * x - 1) / (2 * s * s)
-    if q >= 1:
-        return u
-    return float(np.logaddexp(math.log1p(-q), math.log(q) + u))
+    return float(float_losses("remove", np.asarray(x), s, q))
 
 
 def float_replace_loss(x: float, s: float, q: float) -> float:
-    if q >= 1:
-        return 2 * x / (s * s)
-    a, c = math.log1p(-q), math.log(q) - 1 / (2 * s * s)
-    return float(np.logaddexp(a, c + x / (s * s)) - np.logaddexp(a, c - x / (s * s)))
+    return float(float_losses("replace", np.asarray(x), s, q))
 
 
 def float_x(kind: str, lam: np.ndarray, s: float, q: float) -> np.ndarray:
@@ -544,6 +552,6 @@ def upper_discretisations(sigma: Fraction, q: Fraction, h: Fraction, bits: int, 
 
 __all__ = ["COARSEN", "DIRECTIONS", "KINDS", "MAX_LEVEL", "WEIGHT_FLOOR", "Coarsening",
            "NodeDensity", "UpperSteps", "between", "breakpoints", "cdf_pair", "fine_masses",
-           "float_cumulative", "float_replace_loss", "float_x", "interval_masses", "loss_range",
-           "merge_scale", "merge_weights", "node_range", "rest_density", "smoothed_density",
-           "upper_discretisations", "weighted_masses", "x_of_replace_loss"]
+           "float_cumulative", "float_losses", "float_replace_loss", "float_x", "interval_masses",
+           "loss_range", "merge_scale", "merge_weights", "node_range", "rest_density",
+           "smoothed_density", "upper_discretisations", "weighted_masses", "x_of_replace_loss"]
