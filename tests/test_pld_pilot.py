@@ -117,12 +117,16 @@ def test_log_suffix_sums_match_the_logarithmic_recursion(spacing: float) -> None
 
 
 @pytest.mark.parametrize(("sigma", "q", "steps"), [("1", "0.01", 2000), ("2", "0.01", 10_000),
-                                                   ("0.8", "0.1", 1000)])
+                                                   ("0.8", "0.1", 1000), ("0.5", "0.01", 100),
+                                                   ("1", "0.001", 100), ("2", "0.001", 100)])
 def test_pilot_predicts_the_certified_level(sigma: str, q: str, steps: int,
                                             caplog: pytest.LogCaptureFixture) -> None:
     """The pilot's extrapolated eps lies within the certified interval's width of it, and the
     first certified level it chooses meets the requested width: one level, not a coarse one
-    and a fine one, and not far finer than needed."""
+    and a fine one, and not far finer than needed (at (0.5, 0.01, 100) the first level is 10
+    pilot spacings wide and its width was 2.1 times the error model's until the pilot measured
+    the model there; at (1, 0.001, 100) the lower bound's intervals drifted to 2h wide until
+    the split groups kept them centred)."""
     composer = Composer(check_phases([(sigma, q, steps)]))
     start = pilot_start(composer, ["remove", "add"], 1e-3,
                          lambda c: c.epsilon(1e-5), 1 << 19, None)
@@ -135,7 +139,7 @@ def test_pilot_predicts_the_certified_level(sigma: str, q: str, steps: int,
     assert len(levels) == 1
     lo, hi = float(bound.lower), float(bound.upper)
     assert lo - (hi - lo) <= lead <= hi + (hi - lo)
-    assert 2e-4 <= bound.rel_width <= 1e-3
+    assert 4e-4 <= bound.rel_width <= 1e-3
 
 
 def test_no_pilot_for_short_or_unsuitable_compositions() -> None:

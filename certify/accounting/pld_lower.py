@@ -42,6 +42,19 @@ substitution through a bidiagonal system, started from a second-order prediction
 (:func:`_predicted_ends`). The chain keeps only the run the one-interval sweep would have built
 the same way (the rule's next node, F > 0 at each end); the certificate of each interval is
 unchanged. On issue 5's grid about three quarters of the intervals are solved so.
+
+*Split groups.* An interval mirrors its start about its node, so an end at offset d from the
+middle between two nodes leaves the next ends at about -+d: the widths alternate between
+``(1 - 2d) h`` and ``(1 + 2d) h`` and the Jensen error (the cube of the width) grows by
+``1 + 12 d^2``. Where the loss density falls along the sweep d grows from interval to
+interval, until the ends sit on the nodes (d = 1/2): every other node is then skipped, the
+intervals are 2h wide and the error four times that of centred ones (the first grids of issue
+5's sigma <= 1 cells did that: their lower bound erred by 1.2 times the upper's error estimate,
+against 0.5 for sigma = 2). Jensen's inequality holds for any decomposition of the measure into
+parts, not only for intervals: where an end is more than :data:`_PHASE_TOLERANCE` h off the
+middle, one group is the interval up to the middle past its node plus a fraction of the next
+interval (:func:`_split_plan`), and the next ends are centred again. The fraction is an exact
+dyadic, so the group's masses and its inequality are certified like an interval's.
 """
 
 from __future__ import annotations
@@ -95,6 +108,11 @@ _CHAIN_SETTLED = 1e-6
 #: the chain is first tried after this many intervals of a sweep (the first ones, from the
 #: bounded end or the far cut, see the loss density change across one interval)
 _CHAIN_AFTER = 8
+#: an interval's end whose offset from the middle between two nodes exceeds this (in units of
+#: h) starts a split group (:func:`_split_group`) that brings the ends back to the middles
+_PHASE_TOLERANCE = 0.1
+#: the split fraction alpha is a multiple of this (exact in Arb)
+_SPLIT_UNIT = 2.0**-40
 
 
 @dataclass(frozen=True)
@@ -489,6 +507,76 @@ def _newton_from(fs: Callable[[float], tuple[float, float]], y: float, near: flo
     return None
 
 
+def _off_phase(edge: float) -> bool:
+    """Is an end at ``edge`` (loss in node units) further than :data:`_PHASE_TOLERANCE` from
+    the middle between two nodes?"""
+    return abs(edge - math.floor(edge) - 0.5) > _PHASE_TOLERANCE
+
+
+@dataclass(frozen=True)
+class _SplitPlan:
+    """A split group in floats (:func:`_split_plan`): node index ``t``, the cut ``y_cut`` half a
+    node past it, the far end ``y_far`` of the interval K aimed at the next node, and the
+    float fraction ``alpha`` of K that joins ``[y, y_cut)``, with the float balances of the two
+    parts at node t (``f_a``, ``f_k``) and their P-masses."""
+
+    t: int
+    y_cut: float
+    y_far: float
+    f_a: float
+    f_k: float
+    p_a: float
+    p_k: float
+    en: float
+
+    def alpha(self, aim: float) -> float | None:
+        """The fraction alpha, a multiple of :data:`_SPLIT_UNIT` rounded towards a larger
+        balance, that puts the group's barycentre ``aim`` past node t; None outside [0, 1)."""
+        margin = aim * self.en
+        denominator = self.f_k - margin * self.p_k
+        raw = (margin * self.p_a - self.f_a) / denominator if denominator != 0 else math.nan
+        if not math.isfinite(raw):
+            return None
+        units = raw / _SPLIT_UNIT
+        # F_G = F_A + alpha F_K grows with alpha where F_K > 0 (upward sweeps)
+        alpha = (math.ceil(units) if self.f_k > 0 else math.floor(units)) * _SPLIT_UNIT
+        return alpha if 0 <= alpha < 1 else None
+
+
+def _split_plan(pair: Pair, y: float, y_loss: float, shift: float, h: float, up: bool,
+                limit: float) -> _SplitPlan | None:
+    """Where an interval's end ``y`` lies off the middles between nodes (:func:`_off_phase`),
+    the next ones keep it off: the sweep's intervals mirror their start about their node, so an
+    end at offset d from a middle leaves every later end at about +-d, the intervals alternate
+    between widths (1 - 2d) h and (1 + 2d) h, and the Jensen error, which grows as the cube of
+    the width, by ``1 + 12 d^2`` -- up to 4 once the ends sit on the nodes (``d = 1/2``: every
+    other node carries an atom), which is where a falling density drives them (measured on
+    issue 5's grid for sigma <= 1). The split group returns the ends to the middles: with m the
+    node nearest the end, ``t = m + 1`` (the sweep's direction) and the cut c half a node past
+    t, the interval K from c aimed at ``t + 1`` is solved as usual (its far end lies near the
+    middle past ``t + 1``); the group of node t is ``A = [y, c)`` (barycentre at most t: A
+    spans from at most half a node before m to half a node past t) plus the fraction alpha of
+    K that moves its barycentre to t, and node ``t + 1`` gets ``(1 - alpha) K`` (scaling keeps
+    K's barycentre). Jensen's inequality holds for any decomposition of the measure into
+    parts, so the split parts are as good as intervals. Floats: None where a part does not
+    exist or alpha is outside [0, 1)."""
+    sign = 1 if up else -1
+    edge = (y_loss - shift) / h
+    t = round(edge) + sign
+    y_cut = pair.y_of(shift + (t + 0.5 * sign) * h)
+    if not math.isfinite(y_cut) or not sign * (y_cut - y) > 0 or not sign * (limit - y_cut) > 0:
+        return None
+    y_far = _solve(pair, y_cut, shift + (t + sign) * h, up, limit)
+    if y_far is None or y_far == y_cut:
+        return None
+    at_y, at_cut, at_far = pair.tails(y), pair.tails(y_cut), pair.tails(y_far)
+    p_a, q_a = pair.masses(at_y, at_cut) if up else pair.masses(at_cut, at_y)
+    p_k, q_k = pair.masses(at_cut, at_far) if up else pair.masses(at_far, at_cut)
+    en = math.exp(-(shift + t * h))
+    plan = _SplitPlan(t, y_cut, y_far, en * p_a - q_a, en * p_k - q_k, p_a, p_k, en)
+    return plan if plan.alpha(_AIMS[0]) is not None else None
+
+
 def _pairs_at(pair: Pair, y: float, s: arb) -> list[tuple[arb, arb]]:
     """(Phi, 1 - Phi) at (y - m)/s for every mean, the smaller computed directly (y may be inf;
     a mean with weight 0 in both P and Q gets a placeholder)."""
@@ -637,6 +725,13 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
             scale[node] = (-(shb + hb * node)).exp()
         return bool(p * scale[node] - qm >= 0)
 
+    def next_target(y: float, y_loss: float) -> tuple[int, int]:
+        """(skip, node) of the interval from y: the next node strictly past it (a sliver
+        margin avoids empty groups), further ahead where the loss density is small."""
+        edge = (y_loss - float(shift)) / h_f
+        skip = merge.skip(y_loss) if merge is not None and math.isfinite(y) else 1
+        return skip, (math.floor(edge + 1e-3) + skip if up else math.ceil(edge - 1e-3) - skip)
+
     def masses(lo: list[tuple[arb, arb]], hi: list[tuple[arb, arb]]) -> tuple[arb, arb]:
         """Certified (P, Q) masses between two points' CDF pairs (in sweep order)."""
         a, b = (lo, hi) if up else (hi, lo)
@@ -653,6 +748,31 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
     # intervals before the next chain is tried; the wait doubles each time one fails
     wait, backoff = _CHAIN_AFTER, 0
     while True:
+        if not chained and skip == 1 and math.isfinite(y) \
+                and _off_phase((y_loss - float(shift)) / h_f):
+            plan = _split_plan(pair, y, y_loss, float(shift), h_f, up, limit)
+            if plan is not None:
+                at_cut, at_far = _pairs_at(pair, plan.y_cut, sb), _pairs_at(pair, plan.y_far, sb)
+                p_a, q_a = masses(here, at_cut)
+                p_k, q_k = masses(at_cut, at_far)
+                p_g, q_g, on_g, a = p_a, q_a, False, arb(0)
+                for aim in _AIMS:  # a wider margin costs no CDF: only alpha changes
+                    alpha = plan.alpha(aim)
+                    if alpha is None:
+                        break
+                    a = arb(alpha)
+                    p_g, q_g = p_a + a * p_k, q_a + a * q_k
+                    if at_or_past(plan.t, p_g, q_g):
+                        on_g = True
+                        break
+                after = plan.t + (1 if up else -1)
+                nodes += [plan.t, after]
+                found += [(p_g, q_g, on_g), ((1 - a) * p_k, (1 - a) * q_k,
+                                             at_or_past(after, p_k, q_k))]
+                y, here = plan.y_far, at_far
+                y_loss = pair.loss(y)
+                skip, k = next_target(y, y_loss)
+                continue
         target = float(shift) + k * h_f
         if not chained and skip == 1 and math.isfinite(y) and wait <= 0:
             ends, losses = _chain(pair, y, k, float(shift), h_f, up, limit, merge)
@@ -700,14 +820,12 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
         found.append((p, qm, on_node))
         y, here = nxt, there
         y_loss = pair.loss(nxt) if nxt_loss is None else nxt_loss
+        if chained and _off_phase((y_loss - float(shift)) / h_f):
+            chained.clear()  # a split group comes next (the chain's ends would stay off)
         if chained:  # the chain's next interval: the next node, as the rule below would say
             k += 1 if up else -1
             continue
-        # the next target node strictly past the new start (a sliver margin avoids empty
-        # groups), further ahead where the loss density is small
-        edge = (y_loss - float(shift)) / h_f
-        skip = merge.skip(y_loss) if merge is not None and math.isfinite(y) else 1
-        k = math.floor(edge + 1e-3) + skip if up else math.ceil(edge - 1e-3) - skip
+        skip, k = next_target(y, y_loss)
     end = math.inf if up else -math.inf
     found.append((*masses(here, _pairs_at(pair, end, sb)), False))
     if up:

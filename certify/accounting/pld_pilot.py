@@ -20,12 +20,14 @@ a first, coarse, certified level. The pilot estimates them in floats instead, in
   (:func:`mirrored`).
 
 The certified lower bound (Jensen barycentres, :mod:`certify.accounting.pld_lower`) is not
-modelled: on issue 5's grid it errs by up to about as much as the upper one, so the pilot
-predicts the certified width at spacing H as ``WIDTH_PER_ERROR * C H^2`` -- a calibration, not a
-theorem (the certified width over ``C H^2`` measured 1.3 to 2.1 at T = 10^4, up to ~2.3 at
-T = 100; :mod:`certify.accounting.pld_refine` does not use the pilot below 10 steps, where
-single sampled steps dominate the loss). A wrong prediction costs one more certified level,
-never soundness.
+modelled: with intervals centred on their nodes its error is about half the upper one's (a
+uniform density gives exactly 1/2: ``h^2/24`` against ``h^2/12``), so the pilot predicts the
+certified width at spacing H as ``WIDTH_PER_ERROR * C H^2`` -- a calibration, not a theorem
+(on issue 5's grid, T = 100 and 10^4, the certified width over ``C H^2`` measured 1.0 to 1.8,
+1.53 to 1.55 at sigma = 2; C is measured near H, :mod:`certify.accounting.pld_refine` pilots
+again where H is far coarser than the pilot's spacing, and does not use the pilot below 10
+steps, where single sampled steps dominate the loss). A wrong prediction costs one more
+certified level, never soundness.
 """
 
 from __future__ import annotations
@@ -46,9 +48,9 @@ from certify.accounting.pld_step import (
 )
 
 #: predicted certified width over the upper bound's error C h^2 (a calibration: the lower
-#: bound's error is 0.3 to 1 times the upper's on issue 5's grid, and merged intervals add up
-#: to a quarter)
-WIDTH_PER_ERROR = 2.0
+#: bound's error is about half the upper's, and merged intervals add a little; measured 1.0 to
+#: 1.8 on issue 5's grid, module docstring)
+WIDTH_PER_ERROR = 1.6
 #: the pilot's finer spacing, in standard deviations of the composed loss
 PILOT_SPACING = 1.0 / 512
 #: the most nodes of a one-step measure the pilot composes: small q with sigma <= 1 has one-step
@@ -290,15 +292,16 @@ class Estimate:
 
 
 def estimate(phases: Sequence[tuple[float, float, int]], kind: str, scale: float,
-             query: Callable[[Composed], float]) -> tuple[Estimate, float] | None:
+             query: Callable[[Composed], float], spacing: float | None = None
+             ) -> tuple[Estimate, float] | None:
     """The pilot of one direction: phases as float ``(noise ratio, q, steps)``, a standard
     deviation ``scale`` of the composed loss (it sets the spacings ``scale * PILOT_SPACING`` and
-    twice that; the composed mean and deviation that place the FFT window come from the coarser
-    one-step measures) and the query on a composed measure. Returns the estimate and the finer
-    spacing used, or None when it is not usable (a one-step range far wider than the
-    composition, a window too large, an answer that is not finite, errors that do not fall with
-    h)."""
-    h = scale * PILOT_SPACING
+    twice that, unless ``spacing`` gives the finer one; the composed mean and deviation that
+    place the FFT window come from the coarser one-step measures) and the query on a composed
+    measure. Returns the estimate and the finer spacing used, or None when it is not usable (a
+    one-step range far wider than the composition, a window too large, an answer that is not
+    finite, errors that do not fall with h)."""
+    h = scale * PILOT_SPACING if spacing is None else spacing
     most = MAX_STEP_NODES if sum(n for _, _, n in phases) >= LONG_STEPS else MAX_STEP_NODES_SHORT
     if not h > 0 or any(step_nodes(kind, s, q, h) > most for s, q, _ in phases):
         return None

@@ -235,8 +235,15 @@ def _delta_scale(bound: Bound, delta_scale: Callable[[float], float], scale: flo
 
 
 #: the first certified level is aimed at this fraction of the requested width when the pilot
-#: chooses it (its predictions err on the wide side by up to ~30% on issue 5's grid)
+#: chooses it (its predictions err by up to ~10% on the narrow side on issue 5's grid: the
+#: widest first level there came out at 0.86 of the target)
 _PILOT_AIM = 0.8
+#: the farthest (as a multiple of the pilot's finer spacing) the pilot's O(h^2) error model is
+#: extrapolated: a first level coarser than that is piloted again at spacings h and h / 2
+#: (the higher-order terms had the certified width at 2.1 C h^2 where h was 10 pilot
+#: spacings, and at 1.2 C h^2 where it was 36; sigma = 2 at T = 100, about 4 spacings, needs
+#: no second pilot)
+_PILOT_REACH = 5.0
 #: below this many steps the loss is far from Gaussian (one or two sampled steps dominate it)
 #: and the pilot's width model misses as often as it helps (measured for T = 2 to 7 on issue 5's
 #: (q, sigma) grid); such compositions start with a coarse certified level, which costs little
@@ -259,8 +266,10 @@ def pilot_start(composer: Composer, active: list[str], rel: float,
     predicted error (the rule of :func:`trailing_spacings`), the merging rule from the pilot's
     composed measures, and the leading estimate. None -- the usual coarse first level -- for
     fewer than ``_PILOT_MIN_STEPS`` steps, a pilot that is not usable, or a spacing beyond the
-    node budget. ``delta_scale`` (of an answer: the query's delta, or the answer for a delta(eps)
-    query): with it, a direction trailing its mirror may be read from the mirror's pilot
+    node budget. Where that spacing is more than :data:`_PILOT_REACH` pilot spacings, the
+    pilot is run again at it (the error model is measured where it is used). ``delta_scale``
+    (of an answer: the query's delta, or the answer for a delta(eps) query): with it, a
+    direction trailing its mirror may be read from the mirror's pilot
     (:func:`_mirrored_estimate`); without, every direction gets its own.
     Floats: only work depends on it."""
     if composer.total_steps < _PILOT_MIN_STEPS or not active:
@@ -269,25 +278,26 @@ def pilot_start(composer: Composer, active: list[str], rel: float,
     kind = "replace" if "replace" in active else "remove"
     scale = math.sqrt(sum(p.steps * loss_moments(float(p.noise_ratio), float(p.q), kind)[1]
                           for p in composer.phases))
-    estimates: dict[str, tuple[pld_pilot.Estimate, float]] = {}
-    for d in active:
-        found = None if delta_scale is None else \
-            _mirrored_estimate(estimates, d, rel, query, delta_scale)
-        if found is None:
-            found = pld_pilot.estimate(phases, d, scale, query)
-        if found is None:
-            return None
-        estimates[d] = found
-    lead_dir = max(estimates, key=lambda d: estimates[d][0].value)
-    best, spacing = estimates[lead_dir]
-    lead = float(best.value)
-    if not (math.isfinite(lead) and lead >= PILOT_MIN_DELTA):
+    estimates = _estimates(phases, active, scale, rel, query, delta_scale)
+    if estimates is None:
         return None
-    h = best.spacing(_PILOT_AIM * rel * lead)
-    spread = spacing / pld_pilot.PILOT_SPACING
+    lead_dir = _leading_direction(estimates)
+    best, spacing = estimates[lead_dir]
+    if not (math.isfinite(best.value) and best.value >= PILOT_MIN_DELTA):
+        return None
+    h = best.spacing(_PILOT_AIM * rel * best.value)
+    if h > _PILOT_REACH * spacing:  # measure the error where the first level will be
+        closer = _estimates(phases, active, scale, rel, query, delta_scale, h / 2)
+        if closer is not None:
+            close_dir = _leading_direction(closer)
+            close = closer[close_dir][0]
+            if math.isfinite(close.value) and close.value >= PILOT_MIN_DELTA:
+                estimates, lead_dir, best = closer, close_dir, close
+                h = best.spacing(_PILOT_AIM * rel * best.value)
+    lead = float(best.value)
     # a composed measure spans about 17-20 deviations (tails cut at the tolerance): a first
     # level of more than half the node budget is left to the coarse start
-    if 20 * spread / h > max_nodes / 2:
+    if 20 * scale / h > max_nodes / 2:
         return None
     lagging: dict[str, Fraction] = {}
     for d, (est, _) in estimates.items():
@@ -300,6 +310,29 @@ def pilot_start(composer: Composer, active: list[str], rel: float,
                                 pld_step.COARSEN)
                   for d, (est, _) in estimates.items()} if pld_step.COARSEN > 0 else {}
     return dyadic(h), lagging, coarsening, lead
+
+
+def _leading_direction(estimates: Mapping[str, tuple[pld_pilot.Estimate, float]]) -> str:
+    return max(estimates, key=lambda d: estimates[d][0].value)
+
+
+def _estimates(phases: list[tuple[float, float, int]], active: list[str], scale: float,
+               rel: float, query: Callable[[pld_pilot.Composed], float],
+               delta_scale: Callable[[float], float] | None, spacing: float | None = None
+               ) -> dict[str, tuple[pld_pilot.Estimate, float]] | None:
+    """Every active direction's pilot (:func:`pld_pilot.estimate`, at the finer ``spacing``
+    when given; a trailing direction read from its mirror's where :func:`_mirrored_estimate`
+    allows), or None when one is not usable."""
+    estimates: dict[str, tuple[pld_pilot.Estimate, float]] = {}
+    for d in active:
+        found = None if delta_scale is None else \
+            _mirrored_estimate(estimates, d, rel, query, delta_scale)
+        if found is None:
+            found = pld_pilot.estimate(phases, d, scale, query, spacing)
+        if found is None:
+            return None
+        estimates[d] = found
+    return estimates
 
 
 def _mirrored_estimate(estimates: Mapping[str, tuple[pld_pilot.Estimate, float]], d: str,
