@@ -228,3 +228,25 @@ def test_lower_grid_uses_every_node_where_the_mass_is(sigma: str, q: str, h: Fra
     hi = int(np.flatnonzero(above >= 1e-6)[-1])
     assert hi - 20 > 50
     assert np.count_nonzero(m[20:hi + 1]) >= 0.98 * (hi - 19)
+
+
+@pytest.mark.parametrize(("sigma", "q", "h", "kind"),
+                         [("2", "0.001", Fraction(5, 131072), "remove"),
+                          ("1", "0.1", Fraction(21, 2048), "add"),
+                          ("1", "0.01", Fraction(23, 16384), "replace")])
+def test_sweep_cdfs_at_reduced_precision_give_the_same_grid(monkeypatch: pytest.MonkeyPatch,
+                                                             sigma: str, q: str, h: Fraction,
+                                                             kind: str) -> None:
+    """The sweep's CDFs at bits + 8 (here 72 of the ambient 96) certify the same intervals on
+    the same nodes as at the ambient precision; each node's mass, rounded down to 2^-64, loses
+    at most a few units to the wider balls."""
+    grids = []
+    for guard in (1000, 8):
+        monkeypatch.setattr("certify.accounting.pld_lower._CDF_GUARD", guard)
+        with ctx.workprec(96):
+            grids.append(lower_discretisation(Fraction(sigma), Fraction(q), h, kind, 64, 1e-15))
+    full, reduced = ([int(c) for c in g.poly.coeffs()] for g in grids)
+    assert grids[0].offset == grids[1].offset and grids[0].shift == grids[1].shift
+    assert len(full) == len(reduced)
+    assert [c != 0 for c in full] == [c != 0 for c in reduced]
+    assert all(0 <= a - b <= 8 for a, b in zip(full, reduced, strict=True))

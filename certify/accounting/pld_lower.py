@@ -65,7 +65,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
-from flint import arb
+from flint import arb, ctx
 from scipy.special import erfc
 
 from certify.accounting.pld_grid import GridPLD, measure, to_fixed
@@ -111,6 +111,10 @@ _CHAIN_AFTER = 8
 #: an interval's end whose offset from the middle between two nodes exceeds this (in units of
 #: h) starts a split group (:func:`_split_group`) that brings the ends back to the middles
 _PHASE_TOLERANCE = 0.1
+#: the CDFs of the sweep are computed at ``max(bits + _CDF_GUARD, _CDF_MIN_BITS)`` bits (at most
+#: the ambient precision; :func:`lower_discretisation`)
+_CDF_GUARD = 8
+_CDF_MIN_BITS = 64
 #: the split fraction alpha is a multiple of this (exact in Arb)
 _SPLIT_UNIT = 2.0**-40
 
@@ -577,18 +581,25 @@ def _split_plan(pair: Pair, y: float, y_loss: float, shift: float, h: float, up:
     return plan if plan.alpha(_AIMS[0]) is not None else None
 
 
-def _pairs_at(pair: Pair, y: float, s: arb) -> list[tuple[arb, arb]]:
+def _pairs_at(pair: Pair, y: float, s: arb, bits: int | None = None) -> list[tuple[arb, arb]]:
     """(Phi, 1 - Phi) at (y - m)/s for every mean, the smaller computed directly (y may be inf;
-    a mean with weight 0 in both P and Q gets a placeholder)."""
-    out = []
-    for m, wp, wq in zip(pair.means, pair.weights(False), pair.weights(True), strict=True):
-        if y == math.inf:
-            out.append((arb(1), arb(0)))
-        elif y == -math.inf or not (wp or wq):
-            out.append((arb(0), arb(1)))
-        else:
-            out.append(cdf_pair((arb(y) - m) / s))
-    return out
+    a mean with weight 0 in both P and Q gets a placeholder); at ``bits`` of working precision
+    when given (the balls are valid at any precision), else the ambient one."""
+    prec = ctx.prec
+    if bits is not None:
+        ctx.prec = bits  # restored below (cheaper than a workprec context per call)
+    try:
+        out = []
+        for m, wp, wq in zip(pair.means, pair.weights(False), pair.weights(True), strict=True):
+            if y == math.inf:
+                out.append((arb(1), arb(0)))
+            elif y == -math.inf or not (wp or wq):
+                out.append((arb(0), arb(1)))
+            else:
+                out.append(cdf_pair((arb(y) - m) / s))
+        return out
+    finally:
+        ctx.prec = prec
 
 
 def _certified_weights(pair: Pair, qb: arb, q_side: bool) -> tuple[arb | None, ...]:
@@ -718,6 +729,14 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
     sb, qb, hb, shb = ball(sigma), ball(q), ball(h), ball(shift)
     wp, wq = _certified_weights(pair, qb, False), _certified_weights(pair, qb, True)
     scale: dict[int, arb] = {}
+    # the CDFs' working precision: each interval's inequality needs about 44 + log2(tail / P)
+    # bits (its aim, and the cancellation in P), its mass ~bits + 8 (rounded down to 2^-bits,
+    # a few hundred of them); where the inequality is not certified at it, the ambient
+    # precision is tried before the interval is re-aimed
+    cdf_bits = min(ctx.prec, max(bits + _CDF_GUARD, _CDF_MIN_BITS))
+
+    def cdfs(y: float, full: bool = False) -> list[tuple[arb, arb]]:
+        return _pairs_at(pair, y, sb, None if full else cdf_bits)
 
     def at_or_past(node: int, p: arb, qm: arb) -> bool:
         """Is the barycentre of (P, Q) masses (p, qm) certified >= shift + node h?"""
@@ -737,7 +756,7 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
         a, b = (lo, hi) if up else (hi, lo)
         return _certified_mass(wp, a, b), _certified_mass(wq, a, b)
 
-    here = _pairs_at(pair, start, sb)
+    here = cdfs(start)
     nodes: list[int] = []
     # each interval's certified (P, Q) masses, and whether its node's inequality is certified
     found: list[tuple[arb, arb, bool]] = []
@@ -752,7 +771,7 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
                 and _off_phase((y_loss - float(shift)) / h_f):
             plan = _split_plan(pair, y, y_loss, float(shift), h_f, up, limit)
             if plan is not None:
-                at_cut, at_far = _pairs_at(pair, plan.y_cut, sb), _pairs_at(pair, plan.y_far, sb)
+                at_cut, at_far = cdfs(plan.y_cut), cdfs(plan.y_far)
                 p_a, q_a = masses(here, at_cut)
                 p_k, q_k = masses(at_cut, at_far)
                 p_g, q_g, on_g, a = p_a, q_a, False, arb(0)
@@ -801,16 +820,21 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
                 else _solve(pair, y, target, up, limit)
         if nxt is None or nxt == y:
             break
-        there = _pairs_at(pair, nxt, sb)
+        there = cdfs(nxt)
         p, qm = masses(here, there)
         on_node = at_or_past(k, p, qm)
+        if not on_node and cdf_bits < ctx.prec:
+            there_full = cdfs(nxt, True)
+            p_full, q_full = masses(cdfs(y, True), there_full)
+            if at_or_past(k, p_full, q_full):
+                there, p, qm, on_node = there_full, p_full, q_full, True
         for aim in _AIMS[1:]:  # re-aim with a wider margin where the certificate failed
             if on_node:
                 break
             wider = _solve(pair, y, target, up, limit, aim)
             if wider is None or wider == y:
                 break
-            alt = _pairs_at(pair, wider, sb)
+            alt = cdfs(wider)
             p_alt, q_alt = masses(here, alt)
             if at_or_past(k, p_alt, q_alt):
                 nxt, there, p, qm = wider, alt, p_alt, q_alt
@@ -827,7 +851,7 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
             continue
         skip, k = next_target(y, y_loss)
     end = math.inf if up else -math.inf
-    found.append((*masses(here, _pairs_at(pair, end, sb)), False))
+    found.append((*masses(here, cdfs(end)), False))
     if up:
         nodes.append(math.floor((y_loss - float(shift)) / h_f) if math.isfinite(y) else k)
     else:
