@@ -44,6 +44,22 @@ def test_one_step_masses_are_a_probability_measure_with_the_loss_mean(kind: str)
     assert var == pytest.approx(second, rel=1e-2)
 
 
+@pytest.mark.parametrize("kind", ["remove", "add", "replace"])
+@pytest.mark.parametrize("h", [1e-3, 7.3e-4])
+def test_both_spacings_from_one_set_of_cdfs_match_one_step(kind: str, h: float) -> None:
+    """one_step_twice's measures at 2h and h are one_step's at those spacings, on a range that
+    may reach one node further at either end (where the tails are below 1e-15)."""
+    s, q = 0.8, 0.05
+    for got, spacing in zip(pld_pilot.one_step_twice(kind, s, q, h), (2 * h, h), strict=True):
+        want = pld_pilot.one_step(kind, s, q, spacing)
+        start = want.first - got.first
+        assert 0 <= start <= 1 and 0 <= got.masses.size - want.masses.size - start <= 1
+        inner = got.masses[start + 1:start + want.masses.size - 1]
+        assert np.allclose(inner, want.masses[1:-1], rtol=1e-12, atol=1e-18)
+        assert abs(got.masses.sum() + got.infinity - 1) < 1e-12
+        assert abs(got.infinity - want.infinity) < 1e-14
+
+
 def test_fft_power_is_the_repeated_convolution() -> None:
     """compose() (one FFT power on a circular window) against numpy's direct convolutions."""
     h = 0.01

@@ -70,6 +70,8 @@ _SEAM = 1e-11
 _WINDOW = 24
 #: the most FFT bins the pilot may use
 _MAX_BINS = 1 << 21
+#: below this log-modulus a power is taken as 0 (e^-746 underflows to 0 in floats)
+_LOG_TINY = -746.0
 #: the largest exponent :meth:`Composed.mirrored` weights a mass by (e^700 < float max)
 _MAX_EXP = 700.0
 
@@ -195,9 +197,32 @@ def one_step(kind: str, s: float, q: float, h: float) -> Step:
     :mod:`certify.accounting.pld_step`, floats)."""
     nodes_kind = "replace" if kind == "replace" else "remove"
     i_lo, i_hi = node_range(nodes_kind, s, q, h, _TAIL)
-    lam = np.arange(i_lo, i_hi + 1) * h
-    x = float_x(nodes_kind, lam, s, q)
-    pb, pa, qb, qa = float_cumulative(nodes_kind, x, s, q)
+    return _connected(kind, i_lo, h, *_cumulative(nodes_kind, s, q, h, i_lo, i_hi))
+
+
+def one_step_twice(kind: str, s: float, q: float, h: float) -> tuple[Step, Step]:
+    """:func:`one_step` at spacings 2h and h from one evaluation of the CDFs: the nodes of 2h
+    are every other node of h (the range is widened to even ends, by at most one node each:
+    both tails stay accounted)."""
+    nodes_kind = "replace" if kind == "replace" else "remove"
+    i_lo, i_hi = node_range(nodes_kind, s, q, 2 * h, _TAIL)
+    cdfs = _cumulative(nodes_kind, s, q, h, 2 * i_lo, 2 * i_hi)
+    coarse = _connected(kind, i_lo, 2 * h, *(c[::2] for c in cdfs))
+    return coarse, _connected(kind, 2 * i_lo, h, *cdfs)
+
+
+def _cumulative(nodes_kind: str, s: float, q: float, h: float, i_lo: int, i_hi: int
+                ) -> tuple[np.ndarray, ...]:
+    """(P below, P above, Q below, Q above) at the losses ``i h``, i from i_lo to i_hi."""
+    x = float_x(nodes_kind, np.arange(i_lo, i_hi + 1) * h, s, q)
+    return float_cumulative(nodes_kind, x, s, q)
+
+
+def _connected(kind: str, i_lo: int, h: float, pb: np.ndarray, pa: np.ndarray, qb: np.ndarray,
+               qa: np.ndarray) -> Step:
+    """The connect-the-dots measure from the cumulative masses at the nodes ``i_lo + j``."""
+    lam = (i_lo + np.arange(pb.size)) * h
+    i_hi = i_lo + pb.size - 1
     p_int = np.maximum(interval_masses(pb, pa), 0.0)
     q_int = np.maximum(interval_masses(qb, qa), 0.0)
     if kind == "add":  # loss -lambda; the roles of P and Q swap
@@ -271,7 +296,14 @@ def _power(z: np.ndarray, n: int) -> np.ndarray:
         return out
     with np.errstate(divide="ignore"):
         log_r = n * np.log(np.abs(z))
-    return np.exp(log_r + 1j * (n * np.angle(z)))
+    # past the last frequency whose power is a normal float every power is 0 (a composed
+    # spectrum decays: at T = 10^4 most of the window's frequencies), so the phases stop there
+    alive = np.flatnonzero(log_r > _LOG_TINY)
+    out = np.zeros_like(z)
+    if alive.size:
+        end = int(alive[-1]) + 1
+        out[:end] = np.exp(log_r[:end] + 1j * (n * np.angle(z[:end])))
+    return out
 
 
 @dataclass(frozen=True)
@@ -305,7 +337,9 @@ def estimate(phases: Sequence[tuple[float, float, int]], kind: str, scale: float
     most = MAX_STEP_NODES if sum(n for _, _, n in phases) >= LONG_STEPS else MAX_STEP_NODES_SHORT
     if not h > 0 or any(step_nodes(kind, s, q, h) > most for s, q, _ in phases):
         return None
-    coarse_steps = [(one_step(kind, s, q, 2 * h), n) for s, q, n in phases]
+    both = [one_step_twice(kind, s, q, h) for s, q, _ in phases]
+    coarse_steps = [(coarse, n) for (coarse, _), (_, _, n) in zip(both, phases, strict=True)]
+    fine_steps = [(fine, n) for (_, fine), (_, _, n) in zip(both, phases, strict=True)]
     centre = variance = 0.0
     for st, n in coarse_steps:
         mean, var = moments(st, 2 * h)
@@ -316,8 +350,7 @@ def estimate(phases: Sequence[tuple[float, float, int]], kind: str, scale: float
         return None
     measures = []
     for spacing in (2 * h, h):
-        steps = coarse_steps if spacing > h else [(one_step(kind, s, q, h), n)
-                                                 for s, q, n in phases]
+        steps = coarse_steps if spacing > h else fine_steps
         composed = compose(steps, spacing, spread, centre)
         if composed is None:
             return None
@@ -353,4 +386,5 @@ def _extrapolated(coarse: Composed, fine: Composed, h: float,
 
 __all__ = ["LONG_STEPS", "MAX_STEP_NODES", "MAX_STEP_NODES_SHORT", "PILOT_SPACING",
            "WIDTH_PER_ERROR", "Composed", "Estimate", "Step", "compose", "estimate",
-           "log_suffix_sums", "mirrored", "moments", "node_profile", "one_step", "step_nodes"]
+           "log_suffix_sums", "mirrored", "moments", "node_profile", "one_step", "one_step_twice",
+           "step_nodes"]
