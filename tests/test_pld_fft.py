@@ -166,8 +166,8 @@ def test_tail_bound_covers_the_exact_tails() -> None:
         i = b  # composed index relative to count * offset
         high = Fraction(suffix[i], 1 << (BITS * count))
         low = Fraction(total - suffix[i + 1], 1 << (BITS * count))
-        for bound, exact in ((pld_fft._tail_bound(xf, count, b, True, moments), high),
-                             (pld_fft._tail_bound(xf, count, b, False, moments), low)):
+        for bound, exact in ((pld_fft._tail_bound(xf, count, b, True, moments)[0], high),
+                             (pld_fft._tail_bound(xf, count, b, False, moments)[0], low)):
             with ctx.workprec(300):
                 assert arb(bound.upper()) >= arb(exact.numerator) / exact.denominator
             assert float(bound.upper()) < max(1e3 * float(exact), 1e-300) or exact == 0
@@ -198,6 +198,9 @@ def test_chernoff_parameter_is_near_the_best(b: int, high: bool) -> None:
     assert (t >= 0) if high else (t <= 0)
     assert abs(t) <= limit * (1 + 1e-12)
     assert exponent(t) <= best + 1e-2
+    for start in (0.7 * t, 1.3 * t, 0.05 * t):  # from another cut's parameter (_window)
+        warm = pld_fft._chernoff_t(xf, count, b, high, moments, start)
+        assert exponent(warm) <= best + 1e-2
 
 
 def test_budget_gate_refuses() -> None:
