@@ -49,7 +49,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import numpy as np
-from flint import arb, fmpz, fmpz_poly
+from flint import arb, ctx, fmpz, fmpz_poly
 
 from certify.accounting import pld_rare, pld_words
 from certify.accounting.pld_cuts import cut_points
@@ -87,6 +87,10 @@ class GridPLD:
     #: converting the polynomial, and by float steering (:meth:`float_masses`, the inversions'
     #: first guesses)
     words: np.ndarray | None = field(default=None, compare=False, repr=False)
+    #: :func:`_tail_sums` already computed, by (index, precision): an inversion asks for the
+    #: same and neighbouring indices several times
+    sums: dict[tuple[int, int], tuple[fmpz, arb]] = field(default_factory=dict, compare=False,
+                                                          repr=False, init=False)
 
     @property
     def lumped(self) -> bool:
@@ -410,9 +414,38 @@ def first_above(pld: GridPLD, eps: Fraction) -> int:
 
 
 def _tail_sums(pld: GridPLD, k: int) -> tuple[fmpz, arb]:
-    """(sum_{i>=k} M_i exactly, ball of sum_{i>=k} M_i e^{-l_i})."""
+    """(sum_{i>=k} M_i exactly, ball of sum_{i>=k} M_i e^{-l_i}); remembered on the measure
+    (:attr:`GridPLD.sums`), and from a remembered index within :data:`_NEAR_SUMS` by the sums
+    over the indices between (both are sums of the same terms: ``S_k = S_k' + sum_{k <= i <
+    k'} ...`` for k < k', minus for k > k'; ball arithmetic either way)."""
     if k >= pld.length:
         return fmpz(0), arb(0)
+    prec = ctx.prec
+    known = pld.sums.get((k, prec))
+    if known is not None:
+        return known
+    near = [j for j, p in pld.sums if p == prec and abs(j - k) <= _NEAR_SUMS]
+    if near:
+        j = min(near, key=lambda i: abs(i - k))
+        s1, s2 = pld.sums[j, prec]
+        a, b = min(j, k), max(j, k)
+        block = fmpz_poly([pld.poly[i] for i in range(a, b)])
+        b1 = fmpz(block(1))
+        b2 = block((-_ball(pld.h)).exp()) * (-_ball(pld.loss(a))).exp()
+        found = (s1 + b1, s2 + b2) if k < j else (s1 - b1, s2 - b2)
+    else:
+        found = _tail_sums_from(pld, k)
+    pld.sums[k, prec] = found
+    return found
+
+
+#: how far (in indices) :func:`_tail_sums` reaches from a remembered index instead of summing
+#: the whole tail again
+_NEAR_SUMS = 64
+
+
+def _tail_sums_from(pld: GridPLD, k: int) -> tuple[fmpz, arb]:
+    """:func:`_tail_sums` over the whole tail."""
     poly = pld.poly
     words = pld.exact_words
     if words is not None:
