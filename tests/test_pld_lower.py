@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from flint import ctx
 
-from certify.accounting import pld_pilot
+from certify.accounting import pld_lower, pld_pilot
 from certify.accounting.pld_compose import Composer, Plan, check_phases, loss_moments
+from certify.accounting.pld_grid import delta_ball
 from certify.accounting.pld_invert import lower_delta, upper_delta
 from certify.accounting.pld_lower import (
     _AIMS,
@@ -27,6 +28,8 @@ from certify.accounting.pld_lower import (
     lower_discretisation,
 )
 from certify.accounting.pld_refine import pilot_start
+from certify.mechanisms.subsampled import SubsampledGaussian
+from certify.numerics.bound import Bound
 
 
 @pytest.mark.parametrize(("s", "q", "node"), [(2.0, 0.001, 0.0), (1.0, 0.01, 0.0),
@@ -250,3 +253,33 @@ def test_sweep_cdfs_at_reduced_precision_give_the_same_grid(monkeypatch: pytest.
     assert len(full) == len(reduced)
     assert [c != 0 for c in full] == [c != 0 for c in reduced]
     assert all(0 <= a - b <= 8 for a, b in zip(full, reduced, strict=True))
+
+
+@pytest.mark.parametrize(("sigma", "q", "h", "direction"),
+                         [("1", "0.01", Fraction(1, 512), "remove"),
+                          ("1", "0.01", Fraction(1, 512), "add"),
+                          ("1/2", "0.1", Fraction(1, 256), "remove")])
+def test_split_groups_keep_the_lower_grid_below_the_truth(monkeypatch: pytest.MonkeyPatch,
+                                                          sigma: str, q: str, h: Fraction,
+                                                          direction: str) -> None:
+    """A one-step lower grid with split groups (counted: the test fails if none was made) has a
+    certified profile below the closed form's (SubsampledGaussian) at orders on and between its
+    nodes."""
+    made = []
+    plan = pld_lower._split_plan
+
+    def counted(*args: object) -> object:
+        found = plan(*args)  # type: ignore[arg-type]
+        if found is not None:
+            made.append(found)
+        return found
+
+    monkeypatch.setattr(pld_lower, "_split_plan", counted)
+    with ctx.workprec(128):
+        grid = lower_discretisation(Fraction(sigma), Fraction(q), h, direction, 80, 1e-20)
+    assert made
+    mech = SubsampledGaussian(sigma, q)
+    for eps in (Fraction(0), Fraction(1, 7), h * 5, Fraction(1, 2), Fraction(1)):
+        with ctx.workprec(128):
+            low = Bound.from_arb(delta_ball(grid, eps)).lower
+        assert low <= mech.direction_delta(eps, direction).upper
