@@ -122,9 +122,10 @@ def _float_up(value: arb) -> float:
     return float(np.nextafter(up, np.inf))
 
 
-def _chain_power(base: np.ndarray, exponent: int) -> np.ndarray:
+def chain_power(base: np.ndarray, exponent: int) -> np.ndarray:
     """``base^exponent`` (real or complex floats, exponent >= 1) by binary powering: an
-    unfolded chain of ``exponent - 1`` rounded products (module docstring)."""
+    unfolded chain of ``exponent - 1`` rounded products (module docstring; the pilot's powers,
+    :mod:`certify.accounting.pld_pilot`, use it too)."""
     result, square, e = np.ones_like(base), base.copy(), exponent
     while True:
         if e & 1:
@@ -137,11 +138,11 @@ def _chain_power(base: np.ndarray, exponent: int) -> np.ndarray:
 
 def _real_power_up(base: np.ndarray, exponent: int) -> np.ndarray:
     """An upper bound on ``base^exponent`` (non-negative floats, exponent >= 1):
-    :func:`_chain_power`, its ``exponent - 1`` roundings undone by an exact factor, underflow by
+    :func:`chain_power`, its ``exponent - 1`` roundings undone by an exact factor, underflow by
     ``_TINY``."""
     with ctx.workprec(64):
         factor = _float_up((1 - arb(UNIT)) ** (-exponent))
-    return _chain_power(base, exponent) * factor * _UP + _TINY
+    return chain_power(base, exponent) * factor * _UP + _TINY
 
 
 def _modulus_up(v: np.ndarray) -> np.ndarray:
@@ -436,7 +437,7 @@ def _slack(xf: np.ndarray, mass: float, count: int, size: int
     errors = np.where(kept, errors, dropped) * weights
     if not (np.all(np.isfinite(errors)) and np.all(np.isfinite(y[kept]))):
         return None
-    z = _chain_power(y[kept], count)
+    z = chain_power(y[kept], count)
     if not np.all(np.isfinite(z)):
         return None
     total_error = (float(pairwise_sum(errors)) * (1 + gamma(pairwise_levels(ks.size)))
@@ -545,4 +546,4 @@ def grid_power(step: GridPLD, count: int, budget: int, eta: int, low: Fraction |
     return from_words(out.words, step, shift, factors, span)
 
 
-__all__ = ["MAX_DIRECT", "MIN_COUNT", "Powered", "grid_power", "power"]
+__all__ = ["MAX_DIRECT", "MIN_COUNT", "Powered", "chain_power", "grid_power", "power"]

@@ -429,7 +429,7 @@ def _tail_sums(pld: GridPLD, k: int) -> tuple[fmpz, arb]:
         j = min(near, key=lambda i: abs(i - k))
         s1, s2 = pld.sums[j, prec]
         a, b = min(j, k), max(j, k)
-        block = fmpz_poly([pld.poly[i] for i in range(a, b)])
+        block = pld.poly.right_shift(a).truncate(b - a)
         b1 = fmpz(block(1))
         b2 = block((-_ball(pld.h)).exp()) * (-_ball(pld.loss(a))).exp()
         found = (s1 + b1, s2 + b2) if k < j else (s1 - b1, s2 - b2)

@@ -758,10 +758,33 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
         a, b = (lo, hi) if up else (hi, lo)
         return _certified_mass(wp, a, b), _certified_mass(wq, a, b)
 
-    here = cdfs(start)
     nodes: list[int] = []
     # each interval's certified (P, Q) masses, and whether its node's inequality is certified
     found: list[tuple[arb, arb, bool]] = []
+
+    def split_groups(plan: _SplitPlan, here: list[tuple[arb, arb]]) -> list[tuple[arb, arb]]:
+        """Certifies a split group (:func:`_split_plan`) from the start's CDF pairs ``here``:
+        appends its two groups to ``nodes`` and ``found`` and returns the far end's pairs."""
+        at_cut, at_far = cdfs(plan.y_cut), cdfs(plan.y_far)
+        p_a, q_a = masses(here, at_cut)
+        p_k, q_k = masses(at_cut, at_far)
+        p_g, q_g, on_g, a = p_a, q_a, False, arb(0)
+        for aim in _AIMS:  # a wider margin costs no CDF: only alpha changes
+            alpha = plan.alpha(aim)
+            if alpha is None:
+                break
+            a = arb(alpha)
+            p_g, q_g = p_a + a * p_k, q_a + a * q_k
+            if at_or_past(plan.t, p_g, q_g):
+                on_g = True
+                break
+        after = plan.t + (1 if up else -1)
+        nodes.extend([plan.t, after])
+        found.extend([(p_g, q_g, on_g),
+                      ((1 - a) * p_k, (1 - a) * q_k, at_or_past(after, p_k, q_k))])
+        return at_far
+
+    here = cdfs(start)
     y = start
     y_loss = pair.loss(y)
     skip = 1
@@ -769,31 +792,15 @@ def lower_discretisation(sigma: Fraction, q: Fraction, h: Fraction, direction: b
     # intervals before the next chain is tried; the wait doubles each time one fails
     wait, backoff = _CHAIN_AFTER, 0
     while True:
-        if not chained and skip == 1 and math.isfinite(y) \
-                and _off_phase((y_loss - float(shift)) / h_f):
-            plan = _split_plan(pair, y, y_loss, float(shift), h_f, up, limit)
-            if plan is not None:
-                at_cut, at_far = cdfs(plan.y_cut), cdfs(plan.y_far)
-                p_a, q_a = masses(here, at_cut)
-                p_k, q_k = masses(at_cut, at_far)
-                p_g, q_g, on_g, a = p_a, q_a, False, arb(0)
-                for aim in _AIMS:  # a wider margin costs no CDF: only alpha changes
-                    alpha = plan.alpha(aim)
-                    if alpha is None:
-                        break
-                    a = arb(alpha)
-                    p_g, q_g = p_a + a * p_k, q_a + a * q_k
-                    if at_or_past(plan.t, p_g, q_g):
-                        on_g = True
-                        break
-                after = plan.t + (1 if up else -1)
-                nodes += [plan.t, after]
-                found += [(p_g, q_g, on_g), ((1 - a) * p_k, (1 - a) * q_k,
-                                             at_or_past(after, p_k, q_k))]
-                y, here = plan.y_far, at_far
-                y_loss = pair.loss(y)
-                skip, k = next_target(y, y_loss)
-                continue
+        plan = _split_plan(pair, y, y_loss, float(shift), h_f, up, limit) \
+            if not chained and skip == 1 and math.isfinite(y) \
+            and _off_phase((y_loss - float(shift)) / h_f) else None
+        if plan is not None:
+            here = split_groups(plan, here)
+            y = plan.y_far
+            y_loss = pair.loss(y)
+            skip, k = next_target(y, y_loss)
+            continue
         target = float(shift) + k * h_f
         if not chained and skip == 1 and math.isfinite(y) and wait <= 0:
             ends, losses = _chain(pair, y, k, float(shift), h_f, up, limit, merge)

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from certify.accounting.pld_fft import chain_power
 from certify.accounting.pld_step import (
     NodeDensity,
     float_cumulative,
@@ -282,18 +283,11 @@ def compose(steps: Sequence[tuple[Step, int]], h: float, spread: float, centre: 
 
 
 def _power(z: np.ndarray, n: int) -> np.ndarray:
-    """``z ** n`` elementwise: binary powering for n below 512, else in polar form,
-    ``|z|^n e^{i n arg z}`` (half the time of numpy's complex power for large n; relative
-    error about n ulp, ample for a pilot)."""
+    """``z ** n`` elementwise: binary powering (:func:`certify.accounting.pld_fft.chain_power`)
+    for n below 512, else in polar form, ``|z|^n e^{i n arg z}`` (half the time of numpy's
+    complex power for large n; relative error about n ulp, ample for a pilot)."""
     if n < 512:
-        out, base = np.ones_like(z), z
-        while n:
-            if n & 1:
-                out = out * base
-            n >>= 1
-            if n:
-                base = base * base
-        return out
+        return chain_power(z, n)
     with np.errstate(divide="ignore"):
         log_r = n * np.log(np.abs(z))
     # past the last frequency whose power is a normal float every power is 0 (a composed

@@ -279,22 +279,16 @@ def pilot_start(composer: Composer, active: list[str], rel: float,
     scale = math.sqrt(sum(p.steps * loss_moments(float(p.noise_ratio), float(p.q), kind)[1]
                           for p in composer.phases))
     estimates = _estimates(phases, active, scale, rel, query, delta_scale)
-    if estimates is None:
+    first = None if estimates is None else _first_level(estimates, rel)
+    if estimates is None or first is None:
         return None
-    lead_dir = _leading_direction(estimates)
-    best, spacing = estimates[lead_dir]
-    if not (math.isfinite(best.value) and best.value >= PILOT_MIN_DELTA):
-        return None
-    h = best.spacing(_PILOT_AIM * rel * best.value)
-    if h > _PILOT_REACH * spacing:  # measure the error where the first level will be
+    lead_dir, h = first
+    if h > _PILOT_REACH * estimates[lead_dir][1]:  # measure the error where the level will be
         closer = _estimates(phases, active, scale, rel, query, delta_scale, h / 2)
-        if closer is not None:
-            close_dir = _leading_direction(closer)
-            close = closer[close_dir][0]
-            if math.isfinite(close.value) and close.value >= PILOT_MIN_DELTA:
-                estimates, lead_dir, best = closer, close_dir, close
-                h = best.spacing(_PILOT_AIM * rel * best.value)
-    lead = float(best.value)
+        again = None if closer is None else _first_level(closer, rel)
+        if closer is not None and again is not None:
+            estimates, (lead_dir, h) = closer, again
+    lead = float(estimates[lead_dir][0].value)
     # a composed measure spans about 17-20 deviations (tails cut at the tolerance): a first
     # level of more than half the node budget is left to the coarse start
     if 20 * scale / h > max_nodes / 2:
@@ -312,8 +306,16 @@ def pilot_start(composer: Composer, active: list[str], rel: float,
     return dyadic(h), lagging, coarsening, lead
 
 
-def _leading_direction(estimates: Mapping[str, tuple[pld_pilot.Estimate, float]]) -> str:
-    return max(estimates, key=lambda d: estimates[d][0].value)
+def _first_level(estimates: Mapping[str, tuple[pld_pilot.Estimate, float]], rel: float
+                 ) -> tuple[str, float] | None:
+    """(leading direction, spacing of the first level: the leader's predicted width
+    ``_PILOT_AIM`` of the target), or None when the leading estimate is not finite or below
+    :data:`PILOT_MIN_DELTA`."""
+    lead_dir = max(estimates, key=lambda d: estimates[d][0].value)
+    best = estimates[lead_dir][0]
+    if not (math.isfinite(best.value) and best.value >= PILOT_MIN_DELTA):
+        return None
+    return lead_dir, best.spacing(_PILOT_AIM * rel * best.value)
 
 
 def _estimates(phases: list[tuple[float, float, int]], active: list[str], scale: float,
